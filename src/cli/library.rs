@@ -1,0 +1,171 @@
+//! `twinmcp list`, `search` and `remove`.
+
+use clap::Args;
+
+use super::Context;
+use crate::mcp::format::{answer_structured, render_answer};
+use crate::search::{
+    Engine, Fusion, Mode, ModelSlot, assemble_answer, display_version, split_library_id,
+};
+
+#[derive(Args)]
+pub struct ListArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct SearchArgs {
+    /// Library ID, e.g. /org/project or /org/project/v1.2.0
+    library: String,
+    /// The question
+    query: String,
+    /// Retrievers to use
+    #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
+    mode: Mode,
+    /// Token budget of the answer
+    #[arg(long, default_value_t = crate::mcp::DEFAULT_TOKENS)]
+    tokens: u32,
+    /// Print the structured result as JSON
+    #[arg(long)]
+    json: bool,
+    /// How hybrid mode fuses the two rankings
+    #[arg(long, value_enum, default_value_t = FusionKind::Rrf)]
+    fusion: FusionKind,
+    /// Reciprocal rank fusion constant
+    #[arg(long, default_value_t = 60.0)]
+    rrf_k: f32,
+    /// Weight of the vector ranking in reciprocal rank fusion
+    #[arg(long, default_value_t = 1.0)]
+    vector_weight: f32,
+    /// Share of the cosine score in weighted fusion
+    #[arg(long, default_value_t = 0.5)]
+    alpha: f32,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FusionKind {
+    Rrf,
+    Weighted,
+}
+
+#[derive(Args)]
+pub struct RemoveArgs {
+    /// Library ID to remove, e.g. /org/project
+    library: String,
+}
+
+fn human_size(bytes: i64) -> String {
+    let mut size = bytes as f64;
+    for unit in ["B", "KiB", "MiB", "GiB"] {
+        if size < 1024.0 {
+            return format!("{size:.1} {unit}");
+        }
+        size /= 1024.0;
+    }
+    format!("{size:.1} TiB")
+}
+
+pub fn list(context: &Context, args: ListArgs) -> anyhow::Result<()> {
+    let libraries = context.data.catalog()?.libraries()?;
+    if args.json {
+        let rows: Vec<serde_json::Value> = libraries
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "id": l.id,
+                    "title": l.title,
+                    "description": l.description,
+                    "source": l.source,
+                    "versions": l.versions.iter().map(|v| serde_json::json!({
+                        "version": display_version(&v.name),
+                        "files": v.files,
+                        "chunks": v.chunks,
+                        "bytes": v.bytes,
+                        "model": v.model,
+                        "indexed_at": v.created_at,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    if libraries.is_empty() {
+        println!(
+            "No libraries indexed in {}. Add one with `twinmcp index <path>`.",
+            context.data.root().display()
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<32} {:<24} {:<12} {:>8} {:>11}",
+        "ID", "TITLE", "VERSIONS", "CHUNKS", "SIZE"
+    );
+    for lib in libraries {
+        let versions: Vec<String> = lib
+            .versions
+            .iter()
+            .map(|v| display_version(&v.name))
+            .collect();
+        let chunks: i64 = lib.versions.iter().map(|v| v.chunks).sum();
+        let bytes: i64 = lib.versions.iter().map(|v| v.bytes).sum();
+        let title: String = lib.title.chars().take(24).collect();
+        println!(
+            "{:<32} {:<24} {:<12} {:>8} {:>11}",
+            lib.id,
+            title,
+            versions.join(","),
+            chunks,
+            human_size(bytes)
+        );
+    }
+    Ok(())
+}
+
+pub fn search(context: &Context, args: SearchArgs) -> anyhow::Result<()> {
+    let slot = ModelSlot::new(context.model.clone(), context.data.models_dir());
+    let mut engine = Engine::open(&context.data, slot)?;
+    engine.fusion = match args.fusion {
+        FusionKind::Rrf => Fusion::Rrf {
+            k: args.rrf_k,
+            vector_weight: args.vector_weight,
+        },
+        FusionKind::Weighted => Fusion::Weighted { alpha: args.alpha },
+    };
+    let ranked = engine.search(&args.library, &args.query, args.mode, 40)?;
+    let answer = assemble_answer(ranked.hits, args.tokens, 20);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&answer_structured(
+                &ranked.library,
+                &ranked.version,
+                &answer
+            ))?
+        );
+    } else {
+        print!(
+            "{}",
+            render_answer(&answer, args.tokens, ranked.degraded.as_deref())
+        );
+    }
+    Ok(())
+}
+
+pub fn remove(context: &Context, args: RemoveArgs) -> anyhow::Result<()> {
+    let (id, _) = split_library_id(&args.library);
+    let _lock = context.data.lock_for_writing()?;
+    let removed = context.data.catalog()?.remove_library(&id)?;
+    if removed.is_empty() {
+        anyhow::bail!("no library `{id}` is indexed; `twinmcp list` shows what is");
+    }
+    context.data.remove_build_files(&removed);
+    println!(
+        "removed {id} ({} build{})",
+        removed.len(),
+        if removed.len() == 1 { "" } else { "s" }
+    );
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! Command-line interface: clap definitions and one function per subcommand.
+
+mod index;
+mod library;
+mod model;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::index::DataDir;
+use crate::search::default_data_dir;
+
+#[derive(Parser)]
+#[command(
+    name = "twinmcp",
+    version,
+    about = "Offline documentation search for coding assistants, over MCP"
+)]
+pub struct Cli {
+    /// Where indexes and models live [default: the platform data dir, e.g. ~/.local/share/twinmcp]
+    #[arg(long, global = true, env = "TWINMCP_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Embedding model directory (safetensors + tokenizer.json + config.json)
+    #[arg(long, global = true, env = "TWINMCP_MODEL", value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// More logging on stderr (-v info, -vv debug); TWINMCP_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Index a documentation folder or local git repository
+    Index(index::IndexArgs),
+    /// List indexed libraries
+    List(library::ListArgs),
+    /// Search one library's docs from the command line
+    Search(library::SearchArgs),
+    /// Serve the MCP tools over stdio
+    Serve(serve::ServeArgs),
+    /// Remove an indexed library
+    Remove(library::RemoveArgs),
+    /// Manage the embedding model
+    #[command(subcommand)]
+    Model(model::ModelCommand),
+}
+
+/// Global settings every subcommand needs.
+pub struct Context {
+    pub data: DataDir,
+    pub model: Option<PathBuf>,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let root = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+    let context = Context {
+        data: DataDir::open(&root)?,
+        model: cli.model.clone(),
+    };
+    match cli.command {
+        Command::Index(args) => index::run(&context, args),
+        Command::List(args) => library::list(&context, args),
+        Command::Search(args) => library::search(&context, args),
+        Command::Serve(args) => serve::run(&context, args),
+        Command::Remove(args) => library::remove(&context, args),
+        Command::Model(cmd) => model::run(&context, cmd),
+    }
+}

@@ -1,0 +1,168 @@
+//! A BERT-family sentence encoder on candle (CPU by default, CUDA with the
+//! `cuda` feature).
+//!
+//! Batches are padded to their longest member and truncated at the model's
+//! `max_tokens`; pooling uses the attention mask, so padding never changes a
+//! vector. Callers get the best throughput by passing texts of similar length
+//! together ([`BertEmbedder::embed_passages`] sorts them itself).
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+use super::model::{ModelFiles, Pooling};
+use super::{EmbedError, Embedder, Manifest};
+
+/// Upper bound on tokens (padded) in one forward pass; keeps memory flat.
+const BATCH_TOKENS: usize = 4096;
+
+pub struct BertEmbedder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    counter: Tokenizer,
+    manifest: Manifest,
+    fingerprint: String,
+    device: Device,
+}
+
+fn tok_err(e: impl std::fmt::Display) -> EmbedError {
+    EmbedError::Tokenizer(e.to_string())
+}
+
+impl BertEmbedder {
+    pub fn load(files: &ModelFiles) -> Result<BertEmbedder, EmbedError> {
+        let device = pick_device();
+        let config: Config =
+            serde_json::from_slice(&files.config).map_err(|e| EmbedError::Config {
+                path: "config.json".into(),
+                message: e.to_string(),
+            })?;
+        let vb = VarBuilder::from_slice_safetensors(&files.weights, DType::F32, &device)?;
+        let model = BertModel::load(vb, &config)?;
+        let mut counter = Tokenizer::from_bytes(&files.tokenizer).map_err(tok_err)?;
+        counter.with_padding(None);
+        counter.with_truncation(None).map_err(tok_err)?;
+        let mut tokenizer = counter.clone();
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..Default::default()
+        }));
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: files.manifest.max_tokens,
+                ..Default::default()
+            }))
+            .map_err(tok_err)?;
+        Ok(BertEmbedder {
+            model,
+            tokenizer,
+            counter,
+            manifest: files.manifest.clone(),
+            fingerprint: files.fingerprint.clone(),
+            device,
+        })
+    }
+
+    /// One forward pass over `texts`, returning one vector per text.
+    fn embed_batch(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(tok_err)?;
+        let len = encodings.first().map_or(0, |e| e.get_ids().len());
+        let n = encodings.len();
+        let mut ids = Vec::with_capacity(n * len);
+        let mut mask = Vec::with_capacity(n * len);
+        for e in &encodings {
+            ids.extend(e.get_ids().iter().copied());
+            mask.extend(e.get_attention_mask().iter().copied());
+        }
+        let ids = Tensor::from_vec(ids, (n, len), &self.device)?;
+        let mask = Tensor::from_vec(mask, (n, len), &self.device)?;
+        let types = ids.zeros_like()?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        let pooled = match self.manifest.pooling {
+            Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+            Pooling::Mean => {
+                let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+                let summed = hidden.broadcast_mul(&m)?.sum(1)?;
+                let counts = m.sum(1)?.clamp(1e-9, f64::MAX)?;
+                summed.broadcast_div(&counts)?
+            }
+        };
+        let pooled = if self.manifest.normalize {
+            let norms = pooled
+                .sqr()?
+                .sum_keepdim(1)?
+                .sqrt()?
+                .clamp(1e-12, f64::MAX)?;
+            pooled.broadcast_div(&norms)?
+        } else {
+            pooled
+        };
+        Ok(pooled.to_dtype(DType::F32)?.to_vec2::<f32>()?)
+    }
+}
+
+impl Embedder for BertEmbedder {
+    fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    fn dimensions(&self) -> usize {
+        self.manifest.dimensions
+    }
+
+    fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let prefixed: Vec<String> = texts
+            .iter()
+            .map(|t| format!("{}{t}", self.manifest.passage_prefix))
+            .collect();
+        // Sort by length so each batch pads as little as possible.
+        let lengths: Vec<usize> = prefixed
+            .iter()
+            .map(|t| self.count_tokens(t).min(self.manifest.max_tokens) + 2)
+            .collect();
+        let mut order: Vec<usize> = (0..prefixed.len()).collect();
+        order.sort_by_key(|&i| lengths[i]);
+        let mut out = vec![Vec::new(); prefixed.len()];
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start + 1;
+            while end < order.len() && (end - start + 1) * lengths[order[end]] <= BATCH_TOKENS {
+                end += 1;
+            }
+            let batch: Vec<String> = order[start..end]
+                .iter()
+                .map(|&i| prefixed[i].clone())
+                .collect();
+            for (k, v) in self.embed_batch(&batch)?.into_iter().enumerate() {
+                out[order[start + k]] = v;
+            }
+            start = end;
+        }
+        Ok(out)
+    }
+
+    fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        let text = format!("{}{text}", self.manifest.query_prefix);
+        Ok(self.embed_batch(&[text])?.remove(0))
+    }
+
+    fn count_tokens(&self, text: &str) -> usize {
+        self.counter
+            .encode(text, false)
+            .map_or(text.len() / 4, |e| e.get_ids().len())
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn pick_device() -> Device {
+    Device::new_cuda(0).unwrap_or(Device::Cpu)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn pick_device() -> Device {
+    Device::Cpu
+}

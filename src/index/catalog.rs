@@ -1,0 +1,244 @@
+//! The SQLite catalog: libraries, builds, documents and chunks.
+//!
+//! The catalog is the source of truth. A build is one indexing run of one
+//! library version; readers only ever see builds in the `ready` state, and a
+//! build becomes ready in the same transaction that retires its predecessor.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::IndexError;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS libraries (
+    id          TEXT PRIMARY KEY,
+    title       TEXT NOT NULL,
+    description TEXT NOT NULL,
+    source      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS builds (
+    id          INTEGER PRIMARY KEY,
+    library_id  TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('building', 'ready')),
+    source_rev  TEXT,
+    model       TEXT,
+    created_at  INTEGER NOT NULL,
+    files       INTEGER NOT NULL DEFAULT 0,
+    chunks      INTEGER NOT NULL DEFAULT 0,
+    bytes       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS builds_library ON builds (library_id, version, state);
+CREATE TABLE IF NOT EXISTS documents (
+    id          INTEGER PRIMARY KEY,
+    build_id    INTEGER NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    path        TEXT NOT NULL,
+    title       TEXT,
+    hash        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_build ON documents (build_id);
+CREATE TABLE IF NOT EXISTS chunks (
+    id          INTEGER PRIMARY KEY,
+    build_id    INTEGER NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    document_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+    breadcrumb  TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    start_line  INTEGER NOT NULL,
+    end_line    INTEGER NOT NULL,
+    tokens      INTEGER NOT NULL,
+    hash        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_build ON chunks (build_id);
+CREATE TABLE IF NOT EXISTS embeddings (
+    model       TEXT NOT NULL,
+    hash        TEXT NOT NULL,
+    vector      BLOB NOT NULL,
+    PRIMARY KEY (model, hash)
+) WITHOUT ROWID;
+"#;
+
+/// Breadcrumb parts are stored joined by this separator.
+pub const BREADCRUMB_SEPARATOR: &str = " › ";
+
+/// A library as listed to users and to `resolve-library-id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Library {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub source: String,
+    pub versions: Vec<Version>,
+}
+
+/// A ready build of one library version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Version {
+    pub build_id: i64,
+    /// Empty for the unversioned default.
+    pub name: String,
+    pub source_rev: Option<String>,
+    pub model: Option<String>,
+    pub created_at: i64,
+    pub files: i64,
+    pub chunks: i64,
+    pub bytes: i64,
+}
+
+/// A stored chunk, as returned to search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredChunk {
+    pub id: i64,
+    pub breadcrumb: String,
+    pub text: String,
+    pub path: String,
+    pub title: Option<String>,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub tokens: u32,
+}
+
+/// A connection to the catalog database.
+pub struct Catalog {
+    conn: Connection,
+}
+
+impl Catalog {
+    /// Opens (creating if needed) the catalog at `path`.
+    pub fn open(path: &Path) -> Result<Catalog, IndexError> {
+        let conn = Connection::open(path).map_err(|e| IndexError::sqlite(path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .and_then(|_| conn.pragma_update(None, "journal_mode", "WAL"))
+            .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
+            .and_then(|_| conn.execute_batch(SCHEMA))
+            .map_err(|e| IndexError::sqlite(path, e))?;
+        Ok(Catalog { conn })
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// Every library with at least one ready build, ordered by id.
+    pub fn libraries(&self) -> Result<Vec<Library>, IndexError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT l.id, l.title, l.description, l.source, b.id, b.version, b.source_rev, b.model,
+                    b.created_at, b.files, b.chunks, b.bytes
+             FROM libraries l JOIN builds b ON b.library_id = l.id AND b.state = 'ready'
+             ORDER BY l.id, b.version DESC",
+        )?;
+        let mut out: Vec<Library> = Vec::new();
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                version_from_row(r, 4)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, title, description, source, version) = row?;
+            match out.last_mut() {
+                Some(lib) if lib.id == id => lib.versions.push(version),
+                _ => out.push(Library {
+                    id,
+                    title,
+                    description,
+                    source,
+                    versions: vec![version],
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The ready build of `library` at `version` (empty: the default).
+    pub fn ready_build(&self, library: &str, version: &str) -> Result<Option<Version>, IndexError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, version, source_rev, model, created_at, files, chunks, bytes
+                 FROM builds WHERE library_id = ?1 AND version = ?2 AND state = 'ready'
+                 ORDER BY id DESC LIMIT 1",
+                params![library, version],
+                |r| version_from_row(r, 0),
+            )
+            .optional()?)
+    }
+
+    /// Loads chunks by id, in the order given; unknown ids are skipped.
+    pub fn chunks(&self, ids: &[i64]) -> Result<Vec<StoredChunk>, IndexError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.id, c.breadcrumb, c.text, c.path, d.title, c.start_line, c.end_line, c.tokens
+             FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?1",
+        )?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let chunk = stmt
+                .query_row([id], |r| {
+                    Ok(StoredChunk {
+                        id: r.get(0)?,
+                        breadcrumb: r.get(1)?,
+                        text: r.get(2)?,
+                        path: r.get(3)?,
+                        title: r.get(4)?,
+                        start_line: r.get(5)?,
+                        end_line: r.get(6)?,
+                        tokens: r.get(7)?,
+                    })
+                })
+                .optional()?;
+            out.extend(chunk);
+        }
+        Ok(out)
+    }
+
+    /// Removes every build of `library` and the library itself; returns the
+    /// ids of the removed builds so their files can be deleted.
+    pub fn remove_library(&mut self, library: &str) -> Result<Vec<i64>, IndexError> {
+        let tx = self.conn.transaction()?;
+        let ids = build_ids(&tx, "SELECT id FROM builds WHERE library_id = ?1", library)?;
+        tx.execute("DELETE FROM builds WHERE library_id = ?1", [library])?;
+        tx.execute("DELETE FROM libraries WHERE id = ?1", [library])?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// Deletes builds left in the `building` state by an interrupted run and
+    /// returns their ids. Only call while holding the writer lock.
+    pub fn remove_unfinished_builds(&mut self) -> Result<Vec<i64>, IndexError> {
+        let tx = self.conn.transaction()?;
+        let ids = build_ids(
+            &tx,
+            "SELECT id FROM builds WHERE state = 'building' AND ?1 = ?1",
+            "",
+        )?;
+        tx.execute("DELETE FROM builds WHERE state = 'building'", [])?;
+        tx.commit()?;
+        Ok(ids)
+    }
+}
+
+fn build_ids(conn: &Connection, sql: &str, arg: &str) -> Result<Vec<i64>, IndexError> {
+    let mut stmt = conn.prepare(sql)?;
+    let ids = stmt
+        .query_map([arg], |r| r.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok(ids)
+}
+
+fn version_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Version> {
+    Ok(Version {
+        build_id: r.get(at)?,
+        name: r.get(at + 1)?,
+        source_rev: r.get(at + 2)?,
+        model: r.get(at + 3)?,
+        created_at: r.get(at + 4)?,
+        files: r.get(at + 5)?,
+        chunks: r.get(at + 6)?,
+        bytes: r.get(at + 7)?,
+    })
+}

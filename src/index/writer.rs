@@ -1,0 +1,242 @@
+//! Writes one build of one library version, then swaps it in atomically.
+//!
+//! A build is inserted as `building`, filled inside one SQLite transaction
+//! while its tantivy and usearch files are written to a fresh directory, and
+//! becomes `ready` in the same commit that deletes its predecessor. A crash
+//! at any point leaves the previous build untouched and queryable; the
+//! leftovers are removed by the next writer.
+
+use std::fs::File;
+
+use rusqlite::params;
+
+use super::catalog::BREADCRUMB_SEPARATOR;
+use super::text::TextIndexWriter;
+use super::vector::{VECTOR_FILE, VectorIndex};
+use super::{Catalog, DataDir, IndexError};
+use crate::chunk::Chunk;
+
+/// What the catalog records about a library.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LibraryMeta {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    /// Where it was indexed from (a path or URL), for `list` and updates.
+    pub source: String,
+}
+
+/// Counts reported when a build is committed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BuildStats {
+    pub build_id: i64,
+    pub files: i64,
+    pub chunks: i64,
+    pub bytes: u64,
+    pub replaced: usize,
+}
+
+pub struct IndexWriter {
+    data: DataDir,
+    catalog: Catalog,
+    _lock: File,
+    build_id: i64,
+    library: LibraryMeta,
+    version: String,
+    text: TextIndexWriter,
+    vectors: Option<VectorIndex>,
+    files: i64,
+    chunks: i64,
+}
+
+impl IndexWriter {
+    /// Starts a build of `library` at `version` ("" for the default version).
+    /// `model` is the embedding model's fingerprint and dimensions, when
+    /// chunks will carry vectors.
+    pub fn begin(
+        data: &DataDir,
+        library: LibraryMeta,
+        version: &str,
+        source_rev: Option<&str>,
+        model: Option<(&str, usize)>,
+    ) -> Result<IndexWriter, IndexError> {
+        let lock = data.lock_for_writing()?;
+        let mut catalog = data.catalog()?;
+        let stale = catalog.remove_unfinished_builds()?;
+        data.remove_build_files(&stale);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let conn = catalog.conn();
+        conn.execute(
+            "INSERT INTO builds (library_id, version, state, source_rev, model, created_at)
+             VALUES (?1, ?2, 'building', ?3, ?4, ?5)",
+            params![library.id, version, source_rev, model.map(|m| m.0), now],
+        )?;
+        let build_id = conn.last_insert_rowid();
+        let dir = data.build_dir(build_id);
+        // Anything at this path belongs to no catalog row: an old crash.
+        let _ = std::fs::remove_dir_all(&dir);
+        let text = TextIndexWriter::create(&dir.join("text"))?;
+        let vectors = match model {
+            Some((_, dims)) => Some(VectorIndex::create(&dir.join(VECTOR_FILE), dims, 1024)?),
+            None => None,
+        };
+        catalog.conn().execute_batch("BEGIN IMMEDIATE")?;
+        Ok(IndexWriter {
+            data: data.clone(),
+            catalog,
+            _lock: lock,
+            build_id,
+            library,
+            version: version.to_owned(),
+            text,
+            vectors,
+            files: 0,
+            chunks: 0,
+        })
+    }
+
+    /// Records one source file; its chunks follow with [`IndexWriter::add_chunk`].
+    pub fn add_document(
+        &mut self,
+        path: &str,
+        title: Option<&str>,
+        hash: &str,
+    ) -> Result<i64, IndexError> {
+        let conn = self.catalog.conn();
+        conn.prepare_cached(
+            "INSERT INTO documents (build_id, path, title, hash) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![self.build_id, path, title, hash])?;
+        self.files += 1;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Stores one chunk of document `document_id` in the catalog, the text
+    /// index and (with `vector`) the vector index.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_chunk(
+        &mut self,
+        document_id: i64,
+        path: &str,
+        doc_title: &str,
+        chunk: &Chunk,
+        tokens: u32,
+        hash: &str,
+        vector: Option<&[f32]>,
+    ) -> Result<i64, IndexError> {
+        let breadcrumb = chunk.breadcrumb.join(BREADCRUMB_SEPARATOR);
+        let conn = self.catalog.conn();
+        conn.prepare_cached(
+            "INSERT INTO chunks (build_id, document_id, breadcrumb, text, path, start_line, end_line, tokens, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![
+            self.build_id,
+            document_id,
+            breadcrumb,
+            chunk.text,
+            path,
+            chunk.start_line,
+            chunk.end_line,
+            tokens,
+            hash
+        ])?;
+        let chunk_id = conn.last_insert_rowid();
+        let title = format!("{doc_title} {path}");
+        self.text
+            .add(chunk_id, &title, &breadcrumb, &chunk.text, &chunk.code)?;
+        if let (Some(index), Some(v)) = (self.vectors.as_mut(), vector) {
+            index.add(chunk_id, v)?;
+        }
+        self.chunks += 1;
+        Ok(chunk_id)
+    }
+
+    /// Vectors already computed by `model` for chunk texts with these hashes.
+    pub fn cached_embeddings(
+        &mut self,
+        model: &str,
+        hashes: &[&str],
+    ) -> Result<Vec<Option<Vec<f32>>>, IndexError> {
+        let mut stmt = self
+            .catalog
+            .conn()
+            .prepare_cached("SELECT vector FROM embeddings WHERE model = ?1 AND hash = ?2")?;
+        let mut out = Vec::with_capacity(hashes.len());
+        for hash in hashes {
+            let blob: Option<Vec<u8>> = rusqlite::OptionalExtension::optional(
+                stmt.query_row(params![model, hash], |r| r.get(0)),
+            )?;
+            out.push(blob.map(|b| {
+                b.chunks_exact(4)
+                    .map(|x| f32::from_le_bytes([x[0], x[1], x[2], x[3]]))
+                    .collect()
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Remembers the vector `model` computed for the chunk text with `hash`.
+    pub fn cache_embedding(
+        &mut self,
+        model: &str,
+        hash: &str,
+        vector: &[f32],
+    ) -> Result<(), IndexError> {
+        let bytes: Vec<u8> = vector.iter().flat_map(|x| x.to_le_bytes()).collect();
+        self.catalog
+            .conn()
+            .prepare_cached(
+                "INSERT OR REPLACE INTO embeddings (model, hash, vector) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![model, hash, bytes])?;
+        Ok(())
+    }
+
+    /// Finishes the files, then makes this build the library's ready build
+    /// for its version and deletes the one it replaces.
+    pub fn commit(mut self) -> Result<BuildStats, IndexError> {
+        let dir = self.data.build_dir(self.build_id);
+        self.text.commit()?;
+        if let Some(vectors) = &self.vectors {
+            vectors.save()?;
+        }
+        let bytes = self.data.build_size(self.build_id);
+        let conn = self.catalog.conn();
+        let old: Vec<i64> = conn
+            .prepare(
+                "SELECT id FROM builds WHERE library_id = ?1 AND version = ?2 AND state = 'ready'",
+            )?
+            .query_map(params![self.library.id, self.version], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in &old {
+            conn.execute("DELETE FROM builds WHERE id = ?1", [id])?;
+        }
+        conn.execute(
+            "UPDATE builds SET state = 'ready', files = ?2, chunks = ?3, bytes = ?4 WHERE id = ?1",
+            params![self.build_id, self.files, self.chunks, bytes as i64],
+        )?;
+        conn.execute(
+            "INSERT INTO libraries (id, title, description, source) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET title = ?2, description = ?3, source = ?4",
+            params![
+                self.library.id,
+                self.library.title,
+                self.library.description,
+                self.library.source
+            ],
+        )?;
+        conn.execute_batch("COMMIT")?;
+        self.data.remove_build_files(&old);
+        tracing::debug!("build {} ready in {}", self.build_id, dir.display());
+        Ok(BuildStats {
+            build_id: self.build_id,
+            files: self.files,
+            chunks: self.chunks,
+            bytes,
+            replaced: old.len(),
+        })
+    }
+}

@@ -1,0 +1,25 @@
+//! The MCP server: Context7-compatible tools over stdio (rmcp).
+//!
+//! Only this module knows MCP wire types. Tool arguments are read by hand so
+//! that the names older clients send (`context7CompatibleLibraryID`,
+//! `topic`, …) are accepted and every bad argument gets a message that says
+//! what was wrong.
+
+pub mod format;
+mod tools;
+
+use std::sync::Arc;
+
+use rmcp::ServiceExt;
+
+use crate::search::Engine;
+
+pub use tools::{DEFAULT_TOKENS, TwinServer};
+
+/// Serves MCP over stdin/stdout until the client disconnects.
+pub async fn serve_stdio(engine: Arc<Engine>) -> anyhow::Result<()> {
+    let server = TwinServer::new(engine);
+    let running = server.serve(rmcp::transport::stdio()).await?;
+    running.waiting().await?;
+    Ok(())
+}

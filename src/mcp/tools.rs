@@ -1,0 +1,355 @@
+//! Tool definitions and dispatch: `resolve-library-id`, `query-docs`,
+//! `get-library-docs`.
+
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use serde_json::{Value, json};
+
+use super::format;
+use crate::search::{Engine, Mode, SearchError, assemble_answer, resolve_libraries};
+
+pub const DEFAULT_TOKENS: u32 = 5000;
+pub const MIN_TOKENS: u32 = 500;
+pub const MAX_TOKENS: u32 = 50_000;
+/// Longest query accepted, in bytes.
+const MAX_QUERY_BYTES: usize = 4096;
+/// Most sections one answer can hold.
+const MAX_RESULTS: usize = 20;
+
+#[derive(Clone)]
+pub struct TwinServer {
+    engine: Arc<Engine>,
+}
+
+fn object(value: Value) -> Arc<JsonObject> {
+    match value {
+        Value::Object(map) => Arc::new(map),
+        _ => unreachable!("schemas are objects"),
+    }
+}
+
+fn tools() -> Vec<Tool> {
+    let read_only = ToolAnnotations::new()
+        .read_only(true)
+        .destructive(false)
+        .idempotent(true)
+        .open_world(false);
+    let libraries_schema = object(json!({
+        "type": "object",
+        "properties": {
+            "libraries": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "description": {"type": "string"},
+                        "snippets": {"type": "integer"},
+                        "versions": {"type": "array", "items": {"type": "string"}},
+                        "score": {"type": "number"}
+                    },
+                    "required": ["id", "title", "description", "snippets", "versions", "score"]
+                }
+            }
+        },
+        "required": ["libraries"]
+    }));
+    let answer_schema = object(json!({
+        "type": "object",
+        "properties": {
+            "libraryId": {"type": "string"},
+            "version": {"type": "string"},
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "title": {"type": "string"},
+                        "breadcrumb": {"type": "string"},
+                        "path": {"type": "string"},
+                        "start_line": {"type": "integer"},
+                        "end_line": {"type": "integer"},
+                        "score": {"type": "number"},
+                        "tokens": {"type": "integer"}
+                    },
+                    "required": ["title", "breadcrumb", "path", "start_line", "end_line", "score", "tokens"]
+                }
+            },
+            "tokens_used": {"type": "integer"},
+            "omitted": {"type": "integer"}
+        },
+        "required": ["libraryId", "version", "results", "tokens_used", "omitted"]
+    }));
+    let tokens = json!({
+        "type": "integer",
+        "minimum": MIN_TOKENS,
+        "maximum": MAX_TOKENS,
+        "default": DEFAULT_TOKENS,
+        "description": "Most tokens of documentation to return (default 5000)."
+    });
+    vec![
+        Tool::new(
+            "resolve-library-id",
+            "Resolves a package or product name to a Context7-compatible library ID and lists matching indexed \
+             libraries. Call this before query-docs unless the user gave an ID in the form /org/project.",
+            object(json!({
+                "type": "object",
+                "properties": {
+                    "libraryName": {"type": "string", "description": "Library name to search for, e.g. 'axum' or 'next.js'."},
+                    "query": {"type": "string", "description": "The user's question, used to break ties between libraries."}
+                },
+                "required": ["libraryName"]
+            })),
+        )
+        .with_title("Resolve library ID")
+        .with_raw_output_schema(libraries_schema)
+        .with_annotations(read_only.clone()),
+        Tool::new(
+            "query-docs",
+            "Returns the documentation sections of a library that best answer a question, whole, with their source \
+             paths and line ranges, within a token budget.",
+            object(json!({
+                "type": "object",
+                "properties": {
+                    "libraryId": {"type": "string", "description": "Library ID from resolve-library-id, e.g. /tokio-rs/axum or /tokio-rs/axum/v0.8.9."},
+                    "query": {"type": "string", "description": "The question or task, in the user's words."},
+                    "tokens": tokens.clone()
+                },
+                "required": ["libraryId", "query"]
+            })),
+        )
+        .with_title("Query documentation")
+        .with_raw_output_schema(answer_schema.clone())
+        .with_annotations(read_only.clone()),
+        Tool::new(
+            "get-library-docs",
+            "Fetches documentation for a library (older Context7 tool; same as query-docs). `topic` focuses the answer.",
+            object(json!({
+                "type": "object",
+                "properties": {
+                    "context7CompatibleLibraryID": {"type": "string", "description": "Library ID, e.g. /tokio-rs/axum."},
+                    "topic": {"type": "string", "description": "Topic to focus on, e.g. 'routing'."},
+                    "tokens": tokens
+                },
+                "required": ["context7CompatibleLibraryID"]
+            })),
+        )
+        .with_title("Get library docs")
+        .with_raw_output_schema(answer_schema)
+        .with_annotations(read_only),
+    ]
+}
+
+/// A tool-level error: returned as an `isError` result the model can read.
+struct ToolError(String);
+
+impl From<SearchError> for ToolError {
+    fn from(e: SearchError) -> Self {
+        ToolError(e.to_string())
+    }
+}
+
+fn error_result(message: &str) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message.to_owned())])
+}
+
+/// The first of `names` present in `args`, as a string.
+fn string_arg(args: &JsonObject, names: &[&str]) -> Result<Option<String>, ToolError> {
+    for name in names {
+        match args.get(*name) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(s)) => return Ok(Some(s.clone())),
+            Some(other) => {
+                return Err(ToolError(format!(
+                    "`{name}` must be a string, got {}",
+                    type_name(other)
+                )));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn tokens_arg(args: &JsonObject) -> Result<u32, ToolError> {
+    let Some(value) = args.get("tokens").filter(|v| !v.is_null()) else {
+        return Ok(DEFAULT_TOKENS);
+    };
+    let n = match value {
+        Value::Number(n) => n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    match n {
+        Some(n) if (MIN_TOKENS as i64..=MAX_TOKENS as i64).contains(&n) => Ok(n as u32),
+        Some(n) => Err(ToolError(format!(
+            "`tokens` must be between {MIN_TOKENS} and {MAX_TOKENS}, got {n}"
+        ))),
+        None => Err(ToolError(format!(
+            "`tokens` must be an integer between {MIN_TOKENS} and {MAX_TOKENS}, got {value}"
+        ))),
+    }
+}
+
+impl TwinServer {
+    pub fn new(engine: Arc<Engine>) -> TwinServer {
+        TwinServer { engine }
+    }
+
+    fn resolve(&self, args: &JsonObject) -> Result<CallToolResult, ToolError> {
+        let name = string_arg(args, &["libraryName", "library_name", "name"])?
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| {
+                ToolError("`libraryName` is required: the name of the library to look up".into())
+            })?;
+        let query = string_arg(args, &["query"])?;
+        let libraries = self.engine.libraries()?;
+        let resolved = resolve_libraries(&name, query.as_deref(), &libraries);
+        if resolved.is_empty() {
+            let known = if libraries.is_empty() {
+                "No libraries are indexed yet; index one with `twinmcp index <path>`.".to_owned()
+            } else {
+                let ids: Vec<String> = libraries
+                    .iter()
+                    .map(|l| format!("- {} ({})", l.id, l.title))
+                    .collect();
+                format!("Indexed libraries:\n{}", ids.join("\n"))
+            };
+            let text = format!("No indexed library matches \"{name}\".\n\n{known}");
+            let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+            result.structured_content = Some(json!({ "libraries": [] }));
+            return Ok(result);
+        }
+        let mut result = CallToolResult::success(vec![ContentBlock::text(
+            format::render_libraries(&resolved),
+        )]);
+        result.structured_content = Some(format::libraries_structured(&resolved));
+        Ok(result)
+    }
+
+    fn query(&self, args: &JsonObject, legacy: bool) -> Result<CallToolResult, ToolError> {
+        let id_names: &[&str] = &[
+            "libraryId",
+            "context7CompatibleLibraryID",
+            "libraryID",
+            "library_id",
+        ];
+        let library = string_arg(args, id_names)?
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| {
+                ToolError(format!(
+                    "`{}` is required: a library ID such as /org/project (see resolve-library-id)",
+                    id_names[usize::from(legacy)]
+                ))
+            })?;
+        let query =
+            string_arg(args, &["query", "topic", "question", "userQuery"])?.unwrap_or_default();
+        let query = query.trim();
+        if query.is_empty() && !legacy {
+            return Err(ToolError(
+                "`query` is required and must not be empty: say what you want to know".into(),
+            ));
+        }
+        if query.len() > MAX_QUERY_BYTES {
+            return Err(ToolError(format!(
+                "`query` is {} bytes long; the limit is {MAX_QUERY_BYTES}",
+                query.len()
+            )));
+        }
+        let budget = tokens_arg(args)?;
+        // `get-library-docs` without a topic still returns the library's best overview sections.
+        let query = if query.is_empty() {
+            "overview introduction getting started"
+        } else {
+            query
+        };
+        let ranked = self
+            .engine
+            .search(&library, query, Mode::Hybrid, MAX_RESULTS * 2)?;
+        let answer = assemble_answer(ranked.hits, budget, MAX_RESULTS);
+        let text = format::render_answer(&answer, budget, ranked.degraded.as_deref());
+        let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+        result.structured_content = Some(format::answer_structured(
+            &ranked.library,
+            &ranked.version,
+            &answer,
+        ));
+        Ok(result)
+    }
+
+    fn dispatch(&self, name: &str, args: &JsonObject) -> Result<CallToolResult, McpError> {
+        let outcome = match name {
+            "resolve-library-id" => self.resolve(args),
+            "query-docs" => self.query(args, false),
+            "get-library-docs" => self.query(args, true),
+            other => {
+                return Err(McpError::invalid_params(
+                    format!(
+                        "unknown tool `{other}`; available: resolve-library-id, query-docs, get-library-docs"
+                    ),
+                    None,
+                ));
+            }
+        };
+        Ok(outcome.unwrap_or_else(|e| error_result(&e.0)))
+    }
+}
+
+impl ServerHandler for TwinServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("twinmcp", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Offline documentation for the libraries indexed on this machine. Call resolve-library-id to find \
+                 a library ID, then query-docs with the user's question.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(tools()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let server = self.clone();
+        let name = request.name.to_string();
+        let args = request.arguments.unwrap_or_default();
+        // Search is CPU work; a panic in it must not take the server down.
+        let result = tokio::task::spawn_blocking(move || server.dispatch(&name, &args)).await;
+        match result {
+            Ok(r) => r.map(Into::into),
+            Err(e) => {
+                tracing::error!("tool call failed: {e}");
+                Err(McpError::internal_error(
+                    format!("internal error while answering: {e}"),
+                    None,
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Pure parsing: the bytes of one source file in, a [`Document`] of sections out.
+//!
+//! Nothing here does I/O or knows about indexes; every parser is a free function
+//! `&str -> Document` so it can be unit-tested and fuzzed on its own.
+
+mod code;
+mod markdown;
+mod rst;
+
+pub use code::parse_code;
+pub use markdown::parse_markdown;
+pub use rst::parse_rst;
+
+/// The formats TwinMCP understands, chosen from a file's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Mdx,
+    Rst,
+    Code(Language),
+}
+
+/// Source languages whose doc comments are extracted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    Rust,
+    Python,
+}
+
+impl Format {
+    /// Picks the parser for `path`, or `None` when the file is not documentation.
+    pub fn from_path(path: &str) -> Option<Format> {
+        let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+        let ext = name.rsplit_once('.').map(|(_, ext)| ext)?;
+        if name.ends_with(".rst.txt") {
+            return Some(Format::Rst);
+        }
+        match ext {
+            "md" | "markdown" => Some(Format::Markdown),
+            "mdx" => Some(Format::Mdx),
+            "rst" => Some(Format::Rst),
+            "rs" => Some(Format::Code(Language::Rust)),
+            "py" => Some(Format::Code(Language::Python)),
+            _ => None,
+        }
+    }
+}
+
+/// One parsed file: its title and its sections in source order.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Document {
+    /// Title from front matter or the first top-level heading.
+    pub title: Option<String>,
+    pub sections: Vec<Section>,
+}
+
+/// A run of blocks under one heading path.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Section {
+    /// Heading path from the document root to this section, outermost first.
+    pub breadcrumb: Vec<String>,
+    pub blocks: Vec<Block>,
+}
+
+impl Section {
+    /// First line of the section's heading or first block, 1-based.
+    #[cfg(test)]
+    pub fn start_line(&self) -> u32 {
+        self.blocks.first().map_or(0, |b| b.start_line)
+    }
+}
+
+/// A unit that chunking never splits: a paragraph, a list, a code block, a heading.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    pub kind: BlockKind,
+    pub text: String,
+    /// 1-based inclusive line range in the source file.
+    pub start_line: u32,
+    pub end_line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockKind {
+    /// The heading line(s) that open a section.
+    Heading,
+    Prose,
+    /// A code block; its text is a complete fence (or the literal block) and
+    /// `lang` is the fence's language tag when it has one.
+    Code {
+        lang: Option<String>,
+    },
+    /// An API item extracted from source: its signature and documentation.
+    Item,
+}
+
+/// 1-based line number of byte `offset` in a text whose line starts are `line_starts`.
+pub(crate) fn line_of(line_starts: &[usize], offset: usize) -> u32 {
+    match line_starts.binary_search(&offset) {
+        Ok(i) => i as u32 + 1,
+        Err(i) => i as u32,
+    }
+}
+
+/// Byte offsets at which each line of `text` starts.
+pub(crate) fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_follow_extensions() {
+        assert_eq!(Format::from_path("docs/a.MD"), Some(Format::Markdown));
+        assert_eq!(Format::from_path("a.mdx"), Some(Format::Mdx));
+        assert_eq!(Format::from_path("x/y.rst.txt"), Some(Format::Rst));
+        assert_eq!(
+            Format::from_path("src/lib.rs"),
+            Some(Format::Code(Language::Rust))
+        );
+        assert_eq!(Format::from_path("Makefile"), None);
+        assert_eq!(Format::from_path("a.png"), None);
+    }
+
+    #[test]
+    fn line_numbers_are_one_based() {
+        let starts = line_starts("ab\ncd\n\nef");
+        assert_eq!(line_of(&starts, 0), 1);
+        assert_eq!(line_of(&starts, 1), 1);
+        assert_eq!(line_of(&starts, 3), 2);
+        assert_eq!(line_of(&starts, 6), 3);
+        assert_eq!(line_of(&starts, 7), 4);
+    }
+}

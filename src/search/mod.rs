@@ -1,0 +1,319 @@
+//! Retrieval: BM25 and vector search over one library build, fused, merged
+//! by section and cut to a token budget.
+
+mod budget;
+mod fuse;
+mod resolve;
+mod slot;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+pub use budget::{Answer, Hit, assemble_answer};
+pub use fuse::{Fusion, fuse_ranks};
+pub use resolve::{Resolved, resolve_libraries};
+pub use slot::ModelSlot;
+
+use crate::index::{Catalog, DataDir, IndexError, Library, TextIndex, VectorIndex, Version};
+
+/// Which retrievers answer a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Mode {
+    Bm25,
+    Vector,
+    #[default]
+    Hybrid,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("unknown library `{id}`. Indexed libraries: {known}")]
+    UnknownLibrary { id: String, known: String },
+    #[error("library `{id}` has no version `{version}`. Known versions: {known}")]
+    UnknownVersion {
+        id: String,
+        version: String,
+        known: String,
+    },
+    #[error(
+        "library `{id}` was indexed with embedding model `{indexed}` but the loaded model is `{loaded}`; \
+         re-index it with `twinmcp index` or pass --model with the original model"
+    )]
+    ModelMismatch {
+        id: String,
+        indexed: String,
+        loaded: String,
+    },
+    #[error("vector search needs the embedding model: {0}")]
+    ModelUnavailable(String),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// A query's ranked hits and how they were found.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    pub library: String,
+    pub version: String,
+    pub hits: Vec<Hit>,
+    /// Set when vector search was wanted but could not run; says why.
+    pub degraded: Option<String>,
+}
+
+/// Open indexes of one build.
+struct OpenBuild {
+    text: TextIndex,
+    vectors: Option<VectorIndex>,
+}
+
+/// Answers queries against a data dir; cheap to share between threads.
+pub struct Engine {
+    data: DataDir,
+    catalog: Mutex<Catalog>,
+    builds: Mutex<HashMap<i64, Arc<OpenBuild>>>,
+    model: ModelSlot,
+    pub fusion: Fusion,
+    /// Candidates taken from each retriever before fusion.
+    pub depth: usize,
+}
+
+/// Splits `/org/project[/version]` into the library id and the version ("" for none).
+pub fn split_library_id(id: &str) -> (String, String) {
+    let trimmed = id.trim().trim_end_matches('/');
+    let body = trimmed.strip_prefix('/').unwrap_or(trimmed);
+    let mut parts = body.splitn(3, '/');
+    let org = parts.next().unwrap_or("");
+    let project = parts.next().unwrap_or("");
+    let version = parts.next().unwrap_or("");
+    (format!("/{org}/{project}"), version.to_owned())
+}
+
+impl Engine {
+    pub fn open(data: &DataDir, model: ModelSlot) -> Result<Engine, SearchError> {
+        Ok(Engine {
+            data: data.clone(),
+            catalog: Mutex::new(data.catalog()?),
+            builds: Mutex::new(HashMap::new()),
+            model,
+            fusion: Fusion::default(),
+            depth: 50,
+        })
+    }
+
+    pub fn model(&self) -> &ModelSlot {
+        &self.model
+    }
+
+    pub fn libraries(&self) -> Result<Vec<Library>, SearchError> {
+        Ok(self
+            .catalog
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .libraries()?)
+    }
+
+    /// Resolves `/org/project[/version]` to its ready build.
+    pub fn find_build(&self, library_id: &str) -> Result<(String, Version), SearchError> {
+        let (id, version) = split_library_id(library_id);
+        let catalog = self.catalog.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(build) = catalog.ready_build(&id, &version)? {
+            return Ok((id, build));
+        }
+        let libraries = catalog.libraries()?;
+        // A case-insensitive match is still the same library.
+        if let Some(lib) = libraries.iter().find(|l| l.id.eq_ignore_ascii_case(&id)) {
+            if let Some(build) = catalog.ready_build(&lib.id, &version)? {
+                return Ok((lib.id.clone(), build));
+            }
+            let known: Vec<String> = lib
+                .versions
+                .iter()
+                .map(|v| display_version(&v.name))
+                .collect();
+            return Err(SearchError::UnknownVersion {
+                id: lib.id.clone(),
+                version,
+                known: known.join(", "),
+            });
+        }
+        let known = if libraries.is_empty() {
+            "none yet (run `twinmcp index <path>`)".to_owned()
+        } else {
+            libraries
+                .iter()
+                .map(|l| l.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Err(SearchError::UnknownLibrary {
+            id: library_id.trim().to_owned(),
+            known,
+        })
+    }
+
+    fn open_build(&self, library: &str, build: &Version) -> Result<Arc<OpenBuild>, SearchError> {
+        let mut builds = self.builds.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(open) = builds.get(&build.build_id) {
+            return Ok(open.clone());
+        }
+        let dir = self.data.build_dir(build.build_id);
+        let text = TextIndex::open(&dir.join("text"))?;
+        let vector_path = dir.join("vectors.usearch");
+        let vectors = match (&build.model, vector_path.exists()) {
+            (Some(fingerprint), true) => {
+                let dims = fingerprint
+                    .rsplit(':')
+                    .next()
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(0);
+                Some(VectorIndex::open(&vector_path, dims)?)
+            }
+            _ => None,
+        };
+        tracing::debug!("opened build {} of {library}", build.build_id);
+        let open = Arc::new(OpenBuild { text, vectors });
+        // Builds that are no longer ready will not be asked for again.
+        builds.retain(|id, _| *id > build.build_id || self.data.build_dir(*id).exists());
+        builds.insert(build.build_id, open.clone());
+        Ok(open)
+    }
+
+    /// Ranks the chunks of `library_id` for `query`.
+    pub fn search(
+        &self,
+        library_id: &str,
+        query: &str,
+        mode: Mode,
+        limit: usize,
+    ) -> Result<Ranked, SearchError> {
+        let (library, build) = self.find_build(library_id)?;
+        let open = self.open_build(&library, &build)?;
+        let depth = self.depth.max(limit);
+        let bm25 = if mode == Mode::Vector {
+            Vec::new()
+        } else {
+            open.text.search(query, depth)?
+        };
+        let mut degraded = None;
+        let mut dense = Vec::new();
+        if mode != Mode::Bm25 {
+            match (&open.vectors, &build.model) {
+                (Some(vectors), Some(indexed)) => match self.model.embed_query(query) {
+                    Ok((fingerprint, q)) if fingerprint == *indexed => {
+                        dense = vectors.search(&q, depth)?
+                    }
+                    Ok((fingerprint, _)) => {
+                        return Err(SearchError::ModelMismatch {
+                            id: library,
+                            indexed: indexed.clone(),
+                            loaded: fingerprint,
+                        });
+                    }
+                    Err(e) if mode == Mode::Vector => return Err(SearchError::ModelUnavailable(e)),
+                    Err(e) => degraded = Some(e),
+                },
+                _ if mode == Mode::Vector => {
+                    return Err(SearchError::ModelUnavailable(format!(
+                        "{library} was indexed without vectors"
+                    )));
+                }
+                _ => degraded = Some(format!("{library} was indexed without vectors")),
+            }
+        }
+        let fused = match mode {
+            Mode::Bm25 => bm25,
+            Mode::Vector => dense,
+            Mode::Hybrid => fuse_ranks(&bm25, &dense, self.fusion),
+        };
+        let top: Vec<(i64, f32)> = fused.into_iter().take(limit).collect();
+        let ids: Vec<i64> = top.iter().map(|h| h.0).collect();
+        let chunks = self
+            .catalog
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .chunks(&ids)?;
+        let score: HashMap<i64, f32> = top.into_iter().collect();
+        let hits = chunks
+            .into_iter()
+            .map(|chunk| Hit {
+                score: score.get(&chunk.id).copied().unwrap_or(0.0),
+                chunk,
+            })
+            .collect();
+        Ok(Ranked {
+            library,
+            version: build.name,
+            hits: merge_sections(hits),
+            degraded,
+        })
+    }
+}
+
+/// Shows the unversioned default as "latest".
+pub fn display_version(name: &str) -> String {
+    if name.is_empty() {
+        "latest".to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Joins parts of one section that were split at index time and both ranked:
+/// the merged hit takes the better rank and shows the parts in source order.
+fn merge_sections(hits: Vec<Hit>) -> Vec<Hit> {
+    let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
+    for hit in hits {
+        let same = out.iter_mut().find(|h| {
+            h.chunk.path == hit.chunk.path
+                && h.chunk.breadcrumb == hit.chunk.breadcrumb
+                && (h.chunk.end_line + 1 >= hit.chunk.start_line
+                    && hit.chunk.end_line + 1 >= h.chunk.start_line
+                    || adjacent(&h.chunk, &hit.chunk))
+        });
+        match same {
+            Some(h) => {
+                let (first, second) = if hit.chunk.start_line < h.chunk.start_line {
+                    (&hit.chunk, &h.chunk)
+                } else {
+                    (&h.chunk, &hit.chunk)
+                };
+                let text = format!("{}\n\n{}", first.text, second.text);
+                let start = first.start_line.min(second.start_line);
+                let end = first.end_line.max(second.end_line);
+                h.chunk.tokens += hit.chunk.tokens;
+                h.chunk.text = text;
+                h.chunk.start_line = start;
+                h.chunk.end_line = end;
+            }
+            None => out.push(hit),
+        }
+    }
+    out
+}
+
+/// Consecutive parts of one split section have consecutive ids.
+fn adjacent(a: &crate::index::StoredChunk, b: &crate::index::StoredChunk) -> bool {
+    a.id.abs_diff(b.id) == 1
+}
+
+/// The data dir's default location.
+pub fn default_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "twinmcp")
+        .map(|d| d.data_dir().to_owned())
+        .unwrap_or_else(|| PathBuf::from(".twinmcp"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_ids_split_into_id_and_version() {
+        assert_eq!(split_library_id("/org/p"), ("/org/p".into(), String::new()));
+        assert_eq!(
+            split_library_id("/org/p/v1.2.3/"),
+            ("/org/p".into(), "v1.2.3".into())
+        );
+    }
+}

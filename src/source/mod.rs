@@ -1,0 +1,344 @@
+//! Where text comes from: the documentation files of a folder or repository,
+//! and the identity (id, title, description) of the library they document.
+//!
+//! Skipping is data, not failure: every file that is not indexed is reported
+//! with the reason.
+
+mod library;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use library::{identify_library, normalize_library_id};
+
+use crate::parse::Format;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{0} does not exist or is not a folder")]
+    NotAFolder(PathBuf),
+}
+
+/// Limits and switches for crawling.
+#[derive(Debug, Clone)]
+pub struct CrawlOptions {
+    /// Files larger than this many bytes are skipped.
+    pub max_file_size: u64,
+    /// Index test code and test folders too.
+    pub include_tests: bool,
+}
+
+impl Default for CrawlOptions {
+    fn default() -> Self {
+        CrawlOptions {
+            max_file_size: 2 << 20,
+            include_tests: false,
+        }
+    }
+}
+
+/// A documentation file read from the source, with its repository-relative path.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Relative path with `/` separators.
+    pub path: String,
+    pub format: Format,
+    pub text: String,
+}
+
+/// Why a file was not indexed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SkipReason {
+    TooLarge,
+    Binary,
+    Changelog,
+    License,
+    Translation,
+    Test,
+    Unreadable(String),
+    /// Not a documentation format TwinMCP parses; carries the extension.
+    Unsupported(String),
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::TooLarge => f.write_str("over the size limit"),
+            SkipReason::Binary => f.write_str("binary"),
+            SkipReason::Changelog => f.write_str("changelog"),
+            SkipReason::License => f.write_str("licence"),
+            SkipReason::Translation => f.write_str("translation"),
+            SkipReason::Test => f.write_str("test code"),
+            SkipReason::Unreadable(e) => write!(f, "unreadable: {e}"),
+            SkipReason::Unsupported(ext) => write!(f, "unsupported format .{ext}"),
+        }
+    }
+}
+
+/// The outcome of crawling one folder.
+#[derive(Debug, Default)]
+pub struct Crawl {
+    pub files: Vec<SourceFile>,
+    pub skipped: Vec<(String, SkipReason)>,
+}
+
+impl Crawl {
+    /// Skipped files counted by reason; unsupported formats grouped by extension.
+    pub fn skip_summary(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for (_, reason) in &self.skipped {
+            let key = match reason {
+                SkipReason::Unreadable(_) => "unreadable".to_owned(),
+                other => other.to_string(),
+            };
+            *out.entry(key).or_insert(0) += 1;
+        }
+        out
+    }
+}
+
+/// Folders that never hold a library's own documentation.
+const SKIP_DIRS: &[&str] = &[
+    "node_modules",
+    "target",
+    "build",
+    "dist",
+    "out",
+    "_build",
+    "site-packages",
+    "vendor",
+    "__pycache__",
+    ".git",
+    ".hg",
+    ".svn",
+    "venv",
+    ".venv",
+    ".tox",
+    "coverage",
+    "htmlcov",
+];
+
+/// Language codes that mark translated documentation trees.
+const LANGUAGES: &[&str] = &[
+    "ar", "bg", "bn", "ca", "cs", "da", "de", "el", "es", "fa", "fi", "fr", "he", "hi", "hu", "id",
+    "it", "ja", "ko", "nl", "no", "pl", "pt", "pt-br", "pt_br", "ro", "ru", "sk", "sv", "th", "tr",
+    "uk", "vi", "zh", "zh-cn", "zh_cn", "zh-hans", "zh-hant", "zh-tw", "zh_tw", "cn",
+];
+
+/// Lists and reads the documentation files under `root`, honouring
+/// `.gitignore` and the skip rules.
+pub fn crawl_folder(root: &Path, options: &CrawlOptions) -> Result<Crawl, SourceError> {
+    if !root.is_dir() {
+        return Err(SourceError::NotAFolder(root.to_owned()));
+    }
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .require_git(false)
+        .parents(false)
+        .follow_links(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            !(e.file_type().is_some_and(|t| t.is_dir()) && SKIP_DIRS.contains(&name.as_ref()))
+        })
+        .build();
+    let mut crawl = Crawl::default();
+    let mut candidates = Vec::new();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                crawl
+                    .skipped
+                    .push((String::new(), SkipReason::Unreadable(e.to_string())));
+                continue;
+            }
+        };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(root) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        candidates.push((rel, entry.path().to_owned()));
+    }
+    let english_trees = english_trees(&candidates);
+    for (rel, abs) in candidates {
+        let format = Format::from_path(&rel);
+        if let Some(reason) = skip_by_name(&rel, format, options, &english_trees) {
+            crawl.skipped.push((rel, reason));
+            continue;
+        }
+        let Some(format) = format else {
+            let name = rel.rsplit('/').next().unwrap_or(&rel);
+            let ext = name
+                .rsplit_once('.')
+                .map_or_else(|| "(none)".to_owned(), |(_, e)| e.to_ascii_lowercase());
+            crawl.skipped.push((rel, SkipReason::Unsupported(ext)));
+            continue;
+        };
+        match read_text(&abs, options.max_file_size) {
+            Ok(text) => crawl.files.push(SourceFile {
+                path: rel,
+                format,
+                text,
+            }),
+            Err(reason) => crawl.skipped.push((rel, reason)),
+        }
+    }
+    Ok(crawl)
+}
+
+/// Parent folders that hold both language-coded subfolders and English text;
+/// translations are skipped only there.
+fn english_trees(files: &[(String, PathBuf)]) -> Vec<String> {
+    let mut parents: BTreeMap<String, (bool, bool)> = BTreeMap::new();
+    for (rel, _) in files {
+        let parts: Vec<&str> = rel.split('/').collect();
+        for (i, name) in parts.iter().enumerate() {
+            let entry = parents.entry(parts[..i].join("/")).or_default();
+            let is_dir = i + 1 < parts.len();
+            if is_dir && LANGUAGES.contains(&name.to_ascii_lowercase().as_str()) {
+                entry.0 = true;
+            } else {
+                entry.1 = true;
+            }
+        }
+    }
+    parents
+        .into_iter()
+        .filter(|(_, (lang, english))| *lang && *english)
+        .map(|(p, _)| p)
+        .collect()
+}
+
+fn skip_by_name(
+    rel: &str,
+    format: Option<Format>,
+    options: &CrawlOptions,
+    english_trees: &[String],
+) -> Option<SkipReason> {
+    let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
+    if ["changelog", "changes", "history", "news", "releases"]
+        .iter()
+        .any(|p| name.starts_with(p))
+    {
+        return Some(SkipReason::Changelog);
+    }
+    if ["license", "licence", "copying", "notice"]
+        .iter()
+        .any(|p| name.starts_with(p))
+    {
+        return Some(SkipReason::License);
+    }
+    let parts: Vec<&str> = rel.split('/').collect();
+    let dirs = &parts[..parts.len() - 1];
+    if dirs.iter().any(|d| *d == "i18n" || *d == "locales") {
+        return Some(SkipReason::Translation);
+    }
+    for (i, dir) in dirs.iter().enumerate() {
+        let parent = parts[..i].join("/");
+        if LANGUAGES.contains(&dir.to_ascii_lowercase().as_str()) && english_trees.contains(&parent)
+        {
+            return Some(SkipReason::Translation);
+        }
+    }
+    if !options.include_tests {
+        let in_test_dir = dirs
+            .iter()
+            .any(|d| matches!(*d, "tests" | "test" | "testing" | "benches" | "fuzz"));
+        let test_file = matches!(format, Some(Format::Code(_)))
+            && (name.starts_with("test_")
+                || name.ends_with("_test.py")
+                || name.ends_with("_tests.rs")
+                || name == "conftest.py"
+                || name == "tests.rs");
+        if in_test_dir || test_file {
+            return Some(SkipReason::Test);
+        }
+    }
+    None
+}
+
+fn read_text(path: &Path, max: u64) -> Result<String, SkipReason> {
+    let meta = std::fs::metadata(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+    if meta.len() > max {
+        return Err(SkipReason::TooLarge);
+    }
+    let bytes = std::fs::read(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+    if bytes.contains(&0) {
+        return Err(SkipReason::Binary);
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(s.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(s)),
+        Err(e) => {
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            tracing::warn!(
+                "{}: not valid UTF-8; invalid bytes replaced",
+                path.display()
+            );
+            Ok(lossy)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &[u8]) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn crawl_keeps_docs_and_reports_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "README.md", b"# Lib\n");
+        write(root, "docs/guide.md", b"# Guide\n");
+        write(root, "docs/fr/guide.md", b"# Guide FR\n");
+        write(root, "docs/api.rst", b"API\n===\n");
+        write(root, "CHANGELOG.md", b"# 1.0\n");
+        write(root, "LICENSE.md", b"MIT\n");
+        write(root, "node_modules/x/README.md", b"# dep\n");
+        write(root, "bin.md", b"a\0b");
+        write(root, "big.md", &[b'a'; 100]);
+        write(root, "ignored/secret.md", b"# no\n");
+        write(root, ".gitignore", b"ignored/\n");
+        write(root, "src/lib.rs", b"//! Lib\n");
+        write(root, "tests/it.rs", b"//! test\n");
+        write(root, "logo.png", b"png");
+        let crawl = crawl_folder(
+            root,
+            &CrawlOptions {
+                max_file_size: 50,
+                include_tests: false,
+            },
+        )
+        .unwrap();
+        let paths: Vec<&str> = crawl.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["README.md", "docs/api.rst", "docs/guide.md", "src/lib.rs"]
+        );
+        let reasons: BTreeMap<&str, String> = crawl
+            .skipped
+            .iter()
+            .map(|(p, r)| (p.as_str(), r.to_string()))
+            .collect();
+        assert_eq!(reasons["CHANGELOG.md"], "changelog");
+        assert_eq!(reasons["LICENSE.md"], "licence");
+        assert_eq!(reasons["bin.md"], "binary");
+        assert_eq!(reasons["big.md"], "over the size limit");
+        assert_eq!(reasons["docs/fr/guide.md"], "translation");
+        assert_eq!(reasons["tests/it.rs"], "test code");
+        assert_eq!(reasons["logo.png"], "unsupported format .png");
+        assert!(!reasons.contains_key("node_modules/x/README.md"));
+        assert!(!reasons.contains_key("ignored/secret.md"));
+    }
+}

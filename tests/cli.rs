@@ -1,0 +1,281 @@
+//! End-to-end tests of the command line: a git repository built in a temp
+//! dir is indexed with the real model, listed, searched, re-indexed and
+//! removed through the real binary.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{bin, fixture, git_repo, model_dir, twinmcp, twinmcp_ok};
+use serde_json::Value;
+
+#[test]
+fn index_list_search_reindex_remove() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let data = tmp.path().join("data");
+    git_repo(
+        &fixture(),
+        &repo,
+        "https://git.example.com/lanternfish-org/lanternfish.git",
+    );
+
+    let report = twinmcp_ok(&data, &["index", repo.to_str().unwrap()]);
+    assert!(
+        report.contains("indexed /lanternfish-org/lanternfish"),
+        "{report}"
+    );
+    // Skipped files are reported, never fatal.
+    for reason in [
+        "changelog",
+        "licence",
+        "translation",
+        "binary",
+        "unsupported format .png",
+    ] {
+        assert!(report.contains(reason), "report lacks {reason}: {report}");
+    }
+
+    let list: Value = serde_json::from_str(&twinmcp_ok(&data, &["list", "--json"])).unwrap();
+    let lib = &list[0];
+    assert_eq!(lib["id"], "/lanternfish-org/lanternfish");
+    assert_eq!(lib["title"], "Lanternfish");
+    assert!(
+        lib["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Lanternfish is a small persistent job queue")
+    );
+    let version = &lib["versions"][0];
+    assert_eq!(
+        version["files"], 5,
+        "README, 3 guide pages, the RST reference"
+    );
+    let chunks = version["chunks"].as_i64().unwrap();
+    assert!(chunks >= 12, "{chunks} chunks");
+
+    let answer: Value = serde_json::from_str(&twinmcp_ok(
+        &data,
+        &[
+            "search",
+            "/lanternfish-org/lanternfish",
+            "retry a failing job with exponential backoff",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let first = &answer["results"][0];
+    assert_eq!(first["path"], "docs/guide/workers.md");
+    assert_eq!(first["breadcrumb"], "Workers › Retries and backoff");
+
+    let text = twinmcp_ok(
+        &data,
+        &[
+            "search",
+            "/lanternfish-org/lanternfish",
+            "cron schedule in a time zone",
+            "--mode",
+            "bm25",
+        ],
+    );
+    assert!(
+        text.starts_with(
+            "### Scheduling › Cron expressions\n\nSource: docs/guide/scheduling.mdx#L"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("```js\nawait queue.schedule("),
+        "code fence kept whole: {text}"
+    );
+
+    // Re-indexing replaces the build: same chunk count, one version, old files gone.
+    let again = twinmcp_ok(&data, &["index", repo.to_str().unwrap()]);
+    assert!(
+        again.contains(&format!("0 embedded, {chunks} reused")),
+        "embeddings are cached by content: {again}"
+    );
+    let list: Value = serde_json::from_str(&twinmcp_ok(&data, &["list", "--json"])).unwrap();
+    assert_eq!(list[0]["versions"].as_array().unwrap().len(), 1);
+    assert_eq!(std::fs::read_dir(data.join("builds")).unwrap().count(), 1);
+
+    twinmcp_ok(&data, &["remove", "/lanternfish-org/lanternfish"]);
+    let list: Value = serde_json::from_str(&twinmcp_ok(&data, &["list", "--json"])).unwrap();
+    assert_eq!(list, Value::Array(vec![]));
+    let gone = twinmcp(&data, &["remove", "/lanternfish-org/lanternfish"]);
+    assert!(!gone.status.success());
+}
+
+#[test]
+fn folder_without_git_gets_a_local_id_and_overrides_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = twinmcp_ok(
+        &data,
+        &["index", fixture().to_str().unwrap(), "--title", "LF"],
+    );
+    assert!(out.contains("indexed /local/lanternfish"), "{out}");
+    let out = twinmcp_ok(
+        &data,
+        &["index", fixture().to_str().unwrap(), "--id", "/acme/fish"],
+    );
+    assert!(out.contains("indexed /acme/fish"), "{out}");
+    let bad = twinmcp(
+        &data,
+        &["index", fixture().to_str().unwrap(), "--id", "not an id"],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("/org/project"));
+}
+
+#[test]
+fn unknown_library_and_version_errors_name_what_is_indexed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    twinmcp_ok(
+        &data,
+        &[
+            "index",
+            fixture().to_str().unwrap(),
+            "--id",
+            "/acme/fish",
+            "--no-vectors",
+        ],
+    );
+    let out = twinmcp(&data, &["search", "/acme/nope", "queue"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown library `/acme/nope`") && err.contains("/acme/fish"),
+        "{err}"
+    );
+    let out = twinmcp(&data, &["search", "/acme/fish/v9.9.9", "queue"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no version `v9.9.9`") && err.contains("latest"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_model_says_which_command_to_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args([
+            "--data-dir",
+            tmp.path().to_str().unwrap(),
+            "index",
+            fixture().to_str().unwrap(),
+        ])
+        .env_remove("TWINMCP_MODEL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("twinmcp model fetch") && err.contains("model install"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_corrupt_model_file_is_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::copy_tree(&model_dir(), &tmp.path().join("copy"));
+    let weights = tmp.path().join("copy/model.safetensors");
+    let bytes = std::fs::read(&weights).unwrap();
+    std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
+    let out = Command::new(bin())
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "model",
+            "install",
+            tmp.path().join("copy").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("model.safetensors") && err.contains("checksum mismatch"),
+        "{err}"
+    );
+    assert!(
+        !data.join("models/all-minilm-l6-v2").exists(),
+        "nothing installed"
+    );
+}
+
+/// Kills an index run part-way and checks that the previous build still answers,
+/// and that the next run cleans up and succeeds.
+#[test]
+fn an_interrupted_index_leaves_the_previous_index_queryable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let big = tmp.path().join("big");
+    common::copy_tree(&fixture(), &big);
+    twinmcp_ok(
+        &data,
+        &["index", big.to_str().unwrap(), "--id", "/acme/fish"],
+    );
+    // Enough new text that embedding takes seconds.
+    for i in 0..300 {
+        let text = format!(
+            "# Page {i}\n\n## Topic {i}\n\nPage {i} explains configuration knob number {i} in detail.\n"
+        );
+        std::fs::write(big.join(format!("docs/page{i}.md")), text).unwrap();
+    }
+    let mut child = Command::new(bin())
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "index",
+            big.to_str().unwrap(),
+            "--id",
+            "/acme/fish",
+        ])
+        .env("TWINMCP_MODEL", model_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let still_running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        still_running,
+        "the index run finished before it could be interrupted; add more pages"
+    );
+
+    let answer: Value = serde_json::from_str(&twinmcp_ok(
+        &data,
+        &[
+            "search",
+            "/acme/fish",
+            "graceful shutdown on SIGTERM",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(answer["results"][0]["path"], "docs/guide/workers.md");
+    let list: Value = serde_json::from_str(&twinmcp_ok(&data, &["list", "--json"])).unwrap();
+    assert_eq!(
+        list[0]["versions"][0]["files"], 5,
+        "the old build is the one served"
+    );
+
+    let out = twinmcp_ok(
+        &data,
+        &["index", big.to_str().unwrap(), "--id", "/acme/fish"],
+    );
+    assert!(out.contains("305 files"), "{out}");
+    assert_eq!(
+        std::fs::read_dir(data.join("builds")).unwrap().count(),
+        1,
+        "leftovers removed"
+    );
+}

@@ -1,0 +1,173 @@
+"""The real binary over stdio, driven by the official MCP Python SDK: tool
+listing and schemas, each tool with its alias argument names, and the error
+cases a client can trigger."""
+import asyncio
+import os
+from contextlib import asynccontextmanager
+
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from conftest import LIBRARY_ID
+
+
+@asynccontextmanager
+async def session(twinmcp_bin, data_dir):
+    params = StdioServerParameters(
+        command=twinmcp_bin,
+        args=["--data-dir", str(data_dir), "serve"],
+        env=dict(os.environ, TWINMCP_MODEL=os.environ["TWINMCP_MODEL"]),
+    )
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as s:
+            await s.initialize()
+            yield s
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def text_of(result):
+    return "\n".join(c.text for c in result.content if c.type == "text")
+
+
+def call(twinmcp_bin, data_dir, tool, args):
+    async def go():
+        async with session(twinmcp_bin, data_dir) as s:
+            return await s.call_tool(tool, args)
+    return run(go())
+
+
+def test_tools_are_listed_with_context7_schemas(twinmcp_bin, data_dir):
+    async def go():
+        async with session(twinmcp_bin, data_dir) as s:
+            return (await s.list_tools()).tools
+    tools = {t.name: t for t in run(go())}
+    assert set(tools) == {"resolve-library-id", "query-docs", "get-library-docs"}
+    resolve = tools["resolve-library-id"].inputSchema
+    assert resolve["required"] == ["libraryName"]
+    assert set(resolve["properties"]) == {"libraryName", "query"}
+    query = tools["query-docs"].inputSchema
+    assert query["required"] == ["libraryId", "query"]
+    assert query["properties"]["tokens"]["minimum"] == 500
+    assert query["properties"]["tokens"]["maximum"] == 50000
+    assert tools["get-library-docs"].inputSchema["required"] == ["context7CompatibleLibraryID"]
+    for tool in tools.values():
+        assert tool.annotations.readOnlyHint is True
+        assert tool.outputSchema["type"] == "object"
+
+
+def test_resolve_library_id_formats_like_context7(twinmcp_bin, data_dir):
+    result = call(twinmcp_bin, data_dir, "resolve-library-id", {"libraryName": "LanternFish.js", "query": "retries"})
+    assert not result.isError
+    text = text_of(result)
+    assert text.startswith("Available Libraries:\n\n- Title: Lanternfish\n")
+    assert f"- Context7-compatible library ID: {LIBRARY_ID}\n" in text
+    assert "- Description: Lanternfish is a small persistent job queue" in text
+    assert "- Versions: latest" in text
+    lib = result.structuredContent["libraries"][0]
+    assert lib["id"] == LIBRARY_ID and lib["snippets"] > 10 and lib["versions"] == ["latest"]
+
+
+def test_resolve_tolerates_a_typo_and_reports_no_match(twinmcp_bin, data_dir):
+    typo = call(twinmcp_bin, data_dir, "resolve-library-id", {"libraryName": "lanternfsh"})
+    assert typo.structuredContent["libraries"][0]["id"] == LIBRARY_ID
+    none = call(twinmcp_bin, data_dir, "resolve-library-id", {"libraryName": "django"})
+    assert not none.isError
+    assert 'No indexed library matches "django"' in text_of(none)
+    assert LIBRARY_ID in text_of(none)
+    assert none.structuredContent == {"libraries": []}
+
+
+def test_query_docs_returns_whole_sections_with_sources(twinmcp_bin, data_dir):
+    result = call(twinmcp_bin, data_dir, "query-docs",
+                  {"libraryId": LIBRARY_ID, "query": "how do I retry a failing job with exponential backoff?"})
+    assert not result.isError
+    sc = result.structuredContent
+    assert sc["libraryId"] == LIBRARY_ID and sc["version"] == "latest"
+    first = sc["results"][0]
+    assert first["path"] == "docs/guide/workers.md"
+    assert first["breadcrumb"] == "Workers › Retries and backoff"
+    assert first["start_line"] < first["end_line"]
+    text = text_of(result)
+    assert text.startswith("### Workers › Retries and backoff\n\nSource: docs/guide/workers.md#L")
+    assert "backoff: { type: \"exponential\", delay: 1000 }," in text
+    assert "\n--------------------------------\n" in text
+    assert sc["tokens_used"] <= 5000
+
+
+def test_query_docs_indexes_rst_and_mdx(twinmcp_bin, data_dir):
+    rst = call(twinmcp_bin, data_dir, "query-docs", {"libraryId": LIBRARY_ID, "query": "pause the queue until resume"})
+    assert rst.structuredContent["results"][0]["path"] == "docs/api/reference.rst"
+    mdx = call(twinmcp_bin, data_dir, "query-docs", {"libraryId": LIBRARY_ID, "query": "cron schedule with a time zone"})
+    top = mdx.structuredContent["results"][0]
+    assert top["path"] == "docs/guide/scheduling.mdx"
+    section = text_of(mdx).split("--------------------------------")[0]
+    assert "await queue.schedule(" in section
+    assert "<Tab" not in section and "Removing a schedule" not in section
+
+
+@pytest.mark.parametrize("tool,args", [
+    ("query-docs", {"context7CompatibleLibraryID": LIBRARY_ID, "topic": "graceful shutdown"}),
+    ("query-docs", {"libraryID": LIBRARY_ID, "userQuery": "graceful shutdown"}),
+    ("query-docs", {"libraryId": LIBRARY_ID, "question": "graceful shutdown"}),
+    ("get-library-docs", {"context7CompatibleLibraryID": LIBRARY_ID, "topic": "graceful shutdown", "tokens": 2000}),
+])
+def test_alias_argument_names_are_accepted(twinmcp_bin, data_dir, tool, args):
+    result = call(twinmcp_bin, data_dir, tool, args)
+    assert not result.isError, text_of(result)
+    assert result.structuredContent["results"][0]["breadcrumb"] == "Workers › Graceful shutdown"
+
+
+def test_get_library_docs_without_topic_gives_an_overview(twinmcp_bin, data_dir):
+    result = call(twinmcp_bin, data_dir, "get-library-docs", {"context7CompatibleLibraryID": LIBRARY_ID})
+    assert not result.isError
+    assert result.structuredContent["results"]
+
+
+def test_a_version_in_the_id_is_understood(twinmcp_bin, data_dir):
+    result = call(twinmcp_bin, data_dir, "query-docs", {"libraryId": LIBRARY_ID + "/v9.9.9", "query": "queue"})
+    assert result.isError
+    assert "no version `v9.9.9`" in text_of(result) and "latest" in text_of(result)
+
+
+def test_token_budget_is_respected_and_omissions_counted(twinmcp_bin, data_dir):
+    result = call(twinmcp_bin, data_dir, "query-docs", {"libraryId": LIBRARY_ID, "query": "queue jobs", "tokens": 500})
+    sc = result.structuredContent
+    assert sc["tokens_used"] <= 500
+    assert sc["omitted"] > 0
+    assert f"{sc['omitted']} more result" in text_of(result)
+    assert text_of(result).count("```") % 2 == 0
+
+
+@pytest.mark.parametrize("args,message", [
+    ({"libraryId": "/nobody/nothing", "query": "x"}, "unknown library `/nobody/nothing`"),
+    ({"libraryId": LIBRARY_ID, "query": "   "}, "`query` is required"),
+    ({"libraryId": LIBRARY_ID}, "`query` is required"),
+    ({"query": "retries"}, "`libraryId` is required"),
+    ({"libraryId": LIBRARY_ID, "query": "x", "tokens": 10}, "`tokens` must be between 500 and 50000"),
+    ({"libraryId": LIBRARY_ID, "query": "x", "tokens": "lots"}, "`tokens` must be an integer"),
+    ({"libraryId": 42, "query": "x"}, "`libraryId` must be a string"),
+    ({"libraryId": LIBRARY_ID, "query": "x" * 5000}, "the limit is 4096"),
+])
+def test_bad_arguments_get_errors_that_say_what_was_wrong(twinmcp_bin, data_dir, args, message):
+    result = call(twinmcp_bin, data_dir, "query-docs", args)
+    assert result.isError
+    assert message in text_of(result)
+    if "unknown library" in message:
+        assert LIBRARY_ID in text_of(result)
+
+
+def test_one_session_serves_many_calls_and_stdout_is_only_mcp(twinmcp_bin, data_dir):
+    async def go():
+        async with session(twinmcp_bin, data_dir) as s:
+            calls = [s.call_tool("query-docs", {"libraryId": LIBRARY_ID, "query": q})
+                     for q in ["add a job", "concurrency", "dead-letter list", "UnrecoverableError"] * 5]
+            return await asyncio.gather(*calls)
+    results = run(go())
+    assert all(not r.isError for r in results)
+    # The SDK rejects any non-JSON line on stdout, so reaching here means stdout held only MCP frames.
+    top = results[3].structuredContent["results"][0]
+    assert top["breadcrumb"] in ("Workers › Retries and backoff › Handling a poison job", "API reference › Errors")
