@@ -3,16 +3,8 @@
 //! `main` parses the command line, sets up logging on stderr and maps errors
 //! to exit codes; everything else lives in the subsystem modules.
 
-mod chunk;
-mod cli;
-mod embed;
-mod index;
-mod mcp;
-mod parse;
-mod search;
-mod source;
-
 use clap::Parser;
+use twinmcp::cli;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();

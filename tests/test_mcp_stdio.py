@@ -2,7 +2,9 @@
 listing and schemas, each tool with its alias argument names, and the error
 cases a client can trigger."""
 import asyncio
+import json
 import os
+import shutil
 from contextlib import asynccontextmanager
 
 import pytest
@@ -13,11 +15,11 @@ from conftest import LIBRARY_ID
 
 
 @asynccontextmanager
-async def session(twinmcp_bin, data_dir):
+async def session(twinmcp_bin, data_dir, model=None):
     params = StdioServerParameters(
         command=twinmcp_bin,
         args=["--data-dir", str(data_dir), "serve"],
-        env=dict(os.environ, TWINMCP_MODEL=os.environ["TWINMCP_MODEL"]),
+        env=dict(os.environ, TWINMCP_MODEL=model or os.environ["TWINMCP_MODEL"]),
     )
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as s:
@@ -33,9 +35,9 @@ def text_of(result):
     return "\n".join(c.text for c in result.content if c.type == "text")
 
 
-def call(twinmcp_bin, data_dir, tool, args):
+def call(twinmcp_bin, data_dir, tool, args, model=None):
     async def go():
-        async with session(twinmcp_bin, data_dir) as s:
+        async with session(twinmcp_bin, data_dir, model) as s:
             return await s.call_tool(tool, args)
     return run(go())
 
@@ -171,3 +173,25 @@ def test_one_session_serves_many_calls_and_stdout_is_only_mcp(twinmcp_bin, data_
     # The SDK rejects any non-JSON line on stdout, so reaching here means stdout held only MCP frames.
     top = results[3].structuredContent["results"][0]
     assert top["breadcrumb"] in ("Workers › Retries and backoff › Handling a poison job", "API reference › Errors")
+
+
+def test_without_the_model_answers_from_bm25_and_says_so(twinmcp_bin, data_dir, tmp_path):
+    result = call(twinmcp_bin, data_dir, "query-docs",
+                  {"libraryId": LIBRARY_ID, "query": "retry a failing job with exponential backoff"},
+                  model=str(tmp_path / "no-model-here"))
+    assert not result.isError
+    assert "semantic search is unavailable" in text_of(result)
+    assert result.structuredContent["results"][0]["path"] == "docs/guide/workers.md"
+
+
+def test_a_different_model_is_refused_not_silently_wrong(twinmcp_bin, data_dir, tmp_path):
+    other = tmp_path / "other-model"
+    shutil.copytree(os.environ["TWINMCP_MODEL"], other)
+    manifest = json.loads((other / "twinmcp-model.json").read_text())
+    manifest["name"] = "some-other-model"
+    (other / "twinmcp-model.json").write_text(json.dumps(manifest))
+    result = call(twinmcp_bin, data_dir, "query-docs", {"libraryId": LIBRARY_ID, "query": "retries"},
+                  model=str(other))
+    assert result.isError
+    assert "indexed with embedding model `all-minilm-l6-v2:" in text_of(result)
+    assert "some-other-model" in text_of(result)

@@ -12,10 +12,8 @@ use super::Context;
 use crate::chunk::{Chunk, ChunkLimits, chunk_document};
 use crate::embed::{BertEmbedder, Embedder, locate_model};
 use crate::index::{BREADCRUMB_SEPARATOR, IndexWriter, LibraryMeta};
-use crate::parse::{Document, Format, parse_code, parse_markdown, parse_rst};
-use crate::source::{
-    CrawlOptions, SourceFile, crawl_folder, identify_library, normalize_library_id,
-};
+use crate::parse::parse_document;
+use crate::source::{CrawlOptions, crawl_folder, identify_library, normalize_library_id};
 
 #[derive(Args)]
 pub struct IndexArgs {
@@ -54,15 +52,6 @@ struct Prepared {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn parse_file(file: &SourceFile) -> Document {
-    match file.format {
-        Format::Markdown => parse_markdown(&file.text, false),
-        Format::Mdx => parse_markdown(&file.text, true),
-        Format::Rst => parse_rst(&file.text),
-        Format::Code(language) => parse_code(&file.text, &file.path, language),
-    }
 }
 
 /// The text the model sees for a chunk: its breadcrumb, then its text.
@@ -118,7 +107,8 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
         .files
         .par_iter()
         .map(|file| {
-            let parsed = std::panic::catch_unwind(|| parse_file(file));
+            let parsed =
+                std::panic::catch_unwind(|| parse_document(&file.text, &file.path, file.format));
             match parsed {
                 Ok(doc) => Ok(Prepared {
                     path: file.path.clone(),

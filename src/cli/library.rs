@@ -2,11 +2,9 @@
 
 use clap::Args;
 
-use super::Context;
+use super::{Context, RankingArgs};
 use crate::mcp::format::{answer_structured, render_answer};
-use crate::search::{
-    Engine, Fusion, Mode, ModelSlot, assemble_answer, display_version, split_library_id,
-};
+use crate::search::{Engine, Mode, ModelSlot, assemble_answer, display_version, split_library_id};
 
 #[derive(Args)]
 pub struct ListArgs {
@@ -30,24 +28,8 @@ pub struct SearchArgs {
     /// Print the structured result as JSON
     #[arg(long)]
     json: bool,
-    /// How hybrid mode fuses the two rankings
-    #[arg(long, value_enum, default_value_t = FusionKind::Rrf)]
-    fusion: FusionKind,
-    /// Reciprocal rank fusion constant
-    #[arg(long, default_value_t = 60.0)]
-    rrf_k: f32,
-    /// Weight of the vector ranking in reciprocal rank fusion
-    #[arg(long, default_value_t = 1.0)]
-    vector_weight: f32,
-    /// Share of the cosine score in weighted fusion
-    #[arg(long, default_value_t = 0.5)]
-    alpha: f32,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum FusionKind {
-    Rrf,
-    Weighted,
+    #[command(flatten)]
+    ranking: RankingArgs,
 }
 
 #[derive(Args)]
@@ -127,13 +109,7 @@ pub fn list(context: &Context, args: ListArgs) -> anyhow::Result<()> {
 pub fn search(context: &Context, args: SearchArgs) -> anyhow::Result<()> {
     let slot = ModelSlot::new(context.model.clone(), context.data.models_dir());
     let mut engine = Engine::open(&context.data, slot)?;
-    engine.fusion = match args.fusion {
-        FusionKind::Rrf => Fusion::Rrf {
-            k: args.rrf_k,
-            vector_weight: args.vector_weight,
-        },
-        FusionKind::Weighted => Fusion::Weighted { alpha: args.alpha },
-    };
+    engine.fusion = args.ranking.fusion();
     let ranked = engine.search(&args.library, &args.query, args.mode, 40)?;
     let answer = assemble_answer(ranked.hits, args.tokens, 20);
     if args.json {

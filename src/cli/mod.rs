@@ -7,10 +7,10 @@ mod serve;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::index::DataDir;
-use crate::search::default_data_dir;
+use crate::search::{Fusion, default_data_dir};
 
 #[derive(Parser)]
 #[command(
@@ -47,6 +47,41 @@ pub enum Command {
     /// Manage the embedding model
     #[command(subcommand)]
     Model(model::ModelCommand),
+}
+
+/// How hybrid search fuses its two rankings (for tuning and evaluation).
+#[derive(Args, Clone, Copy)]
+pub struct RankingArgs {
+    /// Fusion of the BM25 and vector rankings in hybrid mode
+    #[arg(long, value_enum, env = "TWINMCP_FUSION", default_value_t = FusionKind::Rrf)]
+    fusion: FusionKind,
+    /// Reciprocal rank fusion constant k
+    #[arg(long, env = "TWINMCP_RRF_K", default_value_t = 60.0)]
+    rrf_k: f32,
+    /// Weight of the vector ranking in reciprocal rank fusion
+    #[arg(long, env = "TWINMCP_VECTOR_WEIGHT", default_value_t = 1.0)]
+    vector_weight: f32,
+    /// Share of the cosine score in weighted fusion
+    #[arg(long, env = "TWINMCP_ALPHA", default_value_t = 0.5)]
+    alpha: f32,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FusionKind {
+    Rrf,
+    Weighted,
+}
+
+impl RankingArgs {
+    pub fn fusion(&self) -> Fusion {
+        match self.fusion {
+            FusionKind::Rrf => Fusion::Rrf {
+                k: self.rrf_k,
+                vector_weight: self.vector_weight,
+            },
+            FusionKind::Weighted => Fusion::Weighted { alpha: self.alpha },
+        }
+    }
 }
 
 /// Global settings every subcommand needs.

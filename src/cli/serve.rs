@@ -4,15 +4,24 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::Context;
-use crate::search::{Engine, ModelSlot};
+use super::{Context, RankingArgs};
+use crate::search::{Engine, Mode, ModelSlot};
 
 #[derive(Args)]
-pub struct ServeArgs {}
+pub struct ServeArgs {
+    /// Retrievers behind query-docs (for evaluation; hybrid is best)
+    #[arg(long, value_enum, env = "TWINMCP_MODE", default_value_t = Mode::Hybrid)]
+    mode: Mode,
+    #[command(flatten)]
+    ranking: RankingArgs,
+}
 
-pub fn run(context: &Context, _args: ServeArgs) -> anyhow::Result<()> {
+pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let slot = ModelSlot::new(context.model.clone(), context.data.models_dir());
-    let engine = Arc::new(Engine::open(&context.data, slot)?);
+    let mut engine = Engine::open(&context.data, slot)?;
+    engine.mode = args.mode;
+    engine.fusion = args.ranking.fusion();
+    let engine = Arc::new(engine);
     // Load the model before the first query so that query pays no start-up cost.
     let warm = engine.clone();
     std::thread::spawn(move || {

@@ -103,8 +103,8 @@ impl VectorIndex {
             .collect())
     }
 
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
+    /// Number of vectors in the index.
+    pub fn size(&self) -> usize {
         self.index.size()
     }
 
@@ -143,7 +143,7 @@ mod tests {
         }
         index.save().unwrap();
         let mapped = VectorIndex::open(&path, 4).unwrap();
-        assert_eq!(mapped.len(), 3);
+        assert_eq!(mapped.size(), 3);
         let hits = mapped.search(&unit(&[0.9, 0.1, 0.0, 0.0]), 2).unwrap();
         assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), [7, 11]);
         assert!(hits[0].1 > 0.98);

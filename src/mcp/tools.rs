@@ -13,7 +13,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 
 use super::format;
-use crate::search::{Engine, Mode, SearchError, assemble_answer, resolve_libraries};
+use crate::search::{Engine, SearchError, assemble_answer, resolve_libraries};
 
 pub const DEFAULT_TOKENS: u32 = 5000;
 pub const MIN_TOKENS: u32 = 500;
@@ -283,7 +283,7 @@ impl TwinServer {
         };
         let ranked = self
             .engine
-            .search(&library, query, Mode::Hybrid, MAX_RESULTS * 2)?;
+            .search(&library, query, self.engine.mode, MAX_RESULTS * 2)?;
         let answer = assemble_answer(ranked.hits, budget, MAX_RESULTS);
         let text = format::render_answer(&answer, budget, ranked.degraded.as_deref());
         let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);

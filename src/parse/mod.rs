@@ -11,6 +11,16 @@ pub use code::parse_code;
 pub use markdown::parse_markdown;
 pub use rst::parse_rst;
 
+/// Parses `text`, the content of the file at `path`, as `format`.
+pub fn parse_document(text: &str, path: &str, format: Format) -> Document {
+    match format {
+        Format::Markdown => parse_markdown(text, false),
+        Format::Mdx => parse_markdown(text, true),
+        Format::Rst => parse_rst(text),
+        Format::Code(language) => parse_code(text, path, language),
+    }
+}
+
 /// The formats TwinMCP understands, chosen from a file's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

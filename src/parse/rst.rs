@@ -209,7 +209,24 @@ fn render_directive(head: &str, body: &[&str], start: usize, end: usize) -> Opti
         // Comments, hyperlink targets (`.. _label:`), substitutions: not text.
         _ => return None,
     };
+    // Domain prefixes (`py:function`, `click:example`) do not change the meaning.
     let name = name.rsplit(':').next().unwrap_or(name);
+    let is_code = matches!(
+        name,
+        "code-block"
+            | "code"
+            | "sourcecode"
+            | "literalinclude"
+            | "doctest"
+            | "testcode"
+            | "testoutput"
+            | "example"
+            | "run"
+            | "prompt"
+            | "ipython"
+            | "jupyter-execute"
+            | "parsed-literal"
+    );
     // Options (`:linenos:`) come first in the body; content follows.
     let content_from = body
         .iter()
@@ -217,7 +234,7 @@ fn render_directive(head: &str, body: &[&str], start: usize, end: usize) -> Opti
         .unwrap_or(body.len());
     let content = dedent(&body[content_from..]);
     let (kind, text) = match name {
-        "code-block" | "code" | "sourcecode" | "literalinclude" | "doctest" => {
+        _ if is_code => {
             let lang = (!arg.is_empty() && name != "literalinclude").then(|| arg.to_owned());
             let tag = lang.clone().unwrap_or_default();
             (
@@ -373,6 +390,20 @@ mod tests {
         );
         assert_eq!(blocks[4].text, "```python\nx = 1\n```");
         assert_eq!(blocks[5].text, "End.");
+    }
+
+    #[test]
+    fn example_directives_are_code() {
+        let doc = parse_rst(
+            ".. click:example::\n\n    @click.command()\n    def cli(): pass\n\n.. click:run::\n\n    invoke(cli)\n",
+        );
+        let blocks = &doc.sections[0].blocks;
+        assert_eq!(blocks[0].kind, BlockKind::Code { lang: None });
+        assert_eq!(
+            blocks[0].text,
+            "```\n@click.command()\ndef cli(): pass\n```"
+        );
+        assert_eq!(blocks[1].text, "```\ninvoke(cli)\n```");
     }
 
     #[test]

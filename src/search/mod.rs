@@ -74,6 +74,8 @@ pub struct Engine {
     builds: Mutex<HashMap<i64, Arc<OpenBuild>>>,
     model: ModelSlot,
     pub fusion: Fusion,
+    /// Retrievers used by the MCP tools.
+    pub mode: Mode,
     /// Candidates taken from each retriever before fusion.
     pub depth: usize,
 }
@@ -97,6 +99,7 @@ impl Engine {
             builds: Mutex::new(HashMap::new()),
             model,
             fusion: Fusion::default(),
+            mode: Mode::Hybrid,
             depth: 50,
         })
     }

@@ -1,0 +1,189 @@
+//! Embedding throughput of the bundled model on this machine.
+//!
+//! Reports chunks/s, tokens/s and GFLOP/s for chunks of ~128 and ~256 tokens
+//! on 1 and 2 threads, for real chunks of a corpus (mixed lengths, set
+//! `TWINMCP_BENCH_CORPUS` to a folder), and candle's large-matmul throughput
+//! as the peak to compare against. Medians of `RUNS` runs.
+//!
+//! `TWINMCP_MODEL=<model dir> cargo bench --bench embed`
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use candle_core::{Device, Tensor};
+use twinmcp::chunk::{ChunkLimits, chunk_document};
+use twinmcp::embed::{BertEmbedder, Embedder, locate_model};
+use twinmcp::parse::parse_document;
+use twinmcp::source::{CrawlOptions, crawl_folder};
+
+const RUNS: usize = 3;
+const BATCH: usize = 64;
+/// Multiply-adds of MiniLM-L6's dense layers per token, times two.
+const DENSE_FLOP_PER_TOKEN: f64 = 2.0 * 6.0 * (4.0 * 384.0 * 384.0 + 2.0 * 384.0 * 1536.0);
+
+fn flop_per_token(len: f64) -> f64 {
+    // Attention scores and weighted sum: 2 matmuls of len x 384 per layer.
+    DENSE_FLOP_PER_TOKEN + 6.0 * 4.0 * len * 384.0
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn main() {
+    if std::env::var_os("TWINMCP_BENCH_THREADS").is_none() {
+        for threads in ["1", "2"] {
+            let status = Command::new(std::env::current_exe().unwrap())
+                .env("TWINMCP_BENCH_THREADS", threads)
+                .env("RAYON_NUM_THREADS", threads)
+                .status()
+                .expect("bench child runs");
+            assert!(status.success());
+        }
+        return;
+    }
+    let threads = std::env::var("TWINMCP_BENCH_THREADS").unwrap();
+    let model = std::env::var_os("TWINMCP_MODEL").map(PathBuf::from);
+    let files = locate_model(
+        model.as_deref(),
+        &twinmcp::search::default_data_dir().join("models"),
+    )
+    .expect("set TWINMCP_MODEL to the installed model");
+    let embedder = BertEmbedder::load(&files).expect("model loads");
+    println!("== {threads} thread(s)");
+
+    let peak = matmul_peak();
+    println!("candle f32 matmul (1024x384 · 384x1536): {peak:.1} GFLOP/s");
+
+    let words = sample_words();
+    for target in [128usize, 256] {
+        let texts = texts_of_length(&embedder, &words, target, BATCH);
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let tokens: usize = texts
+            .iter()
+            .map(|t| embedder.count_tokens(t).min(256) + 2)
+            .sum();
+        embedder.embed_passages(&refs[..8]).unwrap();
+        let secs = median(
+            (0..RUNS)
+                .map(|_| {
+                    let t = Instant::now();
+                    embedder.embed_passages(&refs).unwrap();
+                    t.elapsed().as_secs_f64()
+                })
+                .collect(),
+        );
+        let gflops = tokens as f64 * flop_per_token(target as f64) / secs / 1e9;
+        println!(
+            "~{target} tokens/chunk: {:.1} chunks/s, {:.0} tokens/s, {gflops:.1} GFLOP/s ({:.0}% of matmul peak)",
+            BATCH as f64 / secs,
+            tokens as f64 / secs,
+            100.0 * gflops / peak
+        );
+    }
+
+    if let Some(corpus) = std::env::var_os("TWINMCP_BENCH_CORPUS") {
+        let chunks = corpus_chunks(&PathBuf::from(&corpus), 512);
+        let refs: Vec<&str> = chunks.iter().map(String::as_str).collect();
+        let lens: Vec<usize> = chunks
+            .iter()
+            .map(|t| embedder.count_tokens(t).min(256) + 2)
+            .collect();
+        let tokens: usize = lens.iter().sum();
+        let flop: f64 = lens
+            .iter()
+            .map(|&l| l as f64 * flop_per_token(l as f64))
+            .sum();
+        let secs = median(
+            (0..RUNS)
+                .map(|_| {
+                    let t = Instant::now();
+                    embedder.embed_passages(&refs).unwrap();
+                    t.elapsed().as_secs_f64()
+                })
+                .collect(),
+        );
+        println!(
+            "real corpus ({} chunks, mean {:.0} tokens): {:.1} chunks/s, {:.0} tokens/s, {:.1} GFLOP/s ({:.0}% of matmul peak)",
+            chunks.len(),
+            tokens as f64 / chunks.len() as f64,
+            chunks.len() as f64 / secs,
+            tokens as f64 / secs,
+            flop / secs / 1e9,
+            100.0 * flop / secs / 1e9 / peak
+        );
+    }
+}
+
+fn matmul_peak() -> f64 {
+    let a = Tensor::randn(0f32, 1.0, (1024, 384), &Device::Cpu).unwrap();
+    let b = Tensor::randn(0f32, 1.0, (384, 1536), &Device::Cpu).unwrap();
+    a.matmul(&b).unwrap();
+    let reps = 20;
+    let secs = median(
+        (0..RUNS)
+            .map(|_| {
+                let t = Instant::now();
+                for _ in 0..reps {
+                    a.matmul(&b).unwrap();
+                }
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    );
+    reps as f64 * 2.0 * 1024.0 * 384.0 * 1536.0 / secs / 1e9
+}
+
+/// Words of real documentation: the fixture library's pages.
+fn sample_words() -> Vec<String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/lanternfish");
+    let crawl = crawl_folder(&root, &CrawlOptions::default()).unwrap();
+    crawl
+        .files
+        .iter()
+        .flat_map(|f| {
+            f.text
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// `n` texts of about `target` model tokens, cut from `words` at different offsets.
+fn texts_of_length(
+    embedder: &BertEmbedder,
+    words: &[String],
+    target: usize,
+    n: usize,
+) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let mut text = String::new();
+            let mut k = i * 7;
+            while embedder.count_tokens(&text) < target - 2 {
+                text.push_str(&words[k % words.len()]);
+                text.push(' ');
+                k += 1;
+            }
+            text
+        })
+        .collect()
+}
+
+fn corpus_chunks(root: &std::path::Path, limit: usize) -> Vec<String> {
+    let crawl = crawl_folder(root, &CrawlOptions::default()).unwrap();
+    let mut out = Vec::new();
+    for file in &crawl.files {
+        let doc = parse_document(&file.text, &file.path, file.format);
+        for chunk in chunk_document(&doc, ChunkLimits::default()) {
+            out.push(format!("{}\n{}", chunk.breadcrumb.join(" › "), chunk.text));
+            if out.len() == limit {
+                return out;
+            }
+        }
+    }
+    out
+}

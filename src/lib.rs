@@ -1,0 +1,13 @@
+//! TwinMCP: an offline documentation engine for coding assistants.
+//!
+//! The binary (`main.rs`) is glue over these modules; benchmarks use them
+//! directly. Data flows `source → parse → chunk → embed → index → search → mcp`.
+
+pub mod chunk;
+pub mod cli;
+pub mod embed;
+pub mod index;
+pub mod mcp;
+pub mod parse;
+pub mod search;
+pub mod source;

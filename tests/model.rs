@@ -1,0 +1,63 @@
+//! The candle port of all-MiniLM-L6-v2 against the reference implementation.
+//!
+//! Reference values are those of sentence-transformers for the same model;
+//! batching and padding must not change a vector.
+
+mod common;
+
+use twinmcp::embed::{BertEmbedder, Embedder, locate_model};
+
+fn embedder() -> BertEmbedder {
+    let files = locate_model(
+        Some(&common::model_dir()),
+        std::path::Path::new("/nonexistent"),
+    )
+    .unwrap();
+    BertEmbedder::load(&files).unwrap()
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[test]
+fn matches_the_reference_embedding() {
+    let e = embedder();
+    assert_eq!(e.dimensions(), 384);
+    let v = e.embed_query("This is an example sentence").unwrap();
+    let reference = [0.0676569, 0.0634959, 0.0487131, 0.0793050, 0.0374480];
+    for (got, want) in v.iter().zip(reference) {
+        assert!((got - want).abs() < 2e-4, "{:?} vs {reference:?}", &v[..5]);
+    }
+    let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-4);
+}
+
+#[test]
+fn batching_and_padding_do_not_change_vectors() {
+    let e = embedder();
+    let long = "Tokio is an asynchronous runtime for the Rust programming language. ".repeat(10);
+    let texts = ["This is an example sentence", long.as_str(), "short"];
+    let batch = e.embed_passages(&texts).unwrap();
+    for (text, v) in texts.iter().zip(&batch) {
+        let alone = e.embed_passages(&[text]).unwrap().remove(0);
+        assert!(cosine(v, &alone) > 0.9999, "{text}");
+    }
+    // Over 256 word pieces the input is truncated, not rejected.
+    let huge = "word ".repeat(2000);
+    assert_eq!(e.embed_passages(&[&huge]).unwrap()[0].len(), 384);
+    assert_eq!(e.count_tokens(&huge), 2000);
+}
+
+#[test]
+fn paraphrases_are_closer_than_unrelated_text() {
+    let e = embedder();
+    let q = e.embed_query("stop a task after 5 seconds").unwrap();
+    let v = e
+        .embed_passages(&[
+            "Requires a future to complete before the specified duration has elapsed; cancels it on timeout.",
+            "Reads the entire contents of a file into a string.",
+        ])
+        .unwrap();
+    assert!(cosine(&q, &v[0]) > cosine(&q, &v[1]) + 0.05);
+}
