@@ -111,6 +111,27 @@ def test_query_docs_indexes_rst_and_mdx(twinmcp_bin, data_dir):
     assert "<Tab" not in section and "Removing a schedule" not in section
 
 
+@pytest.mark.parametrize("query,item", [
+    ("how do I use Queue.add_bulk", "lanternfish.queue.Queue.add_bulk"),
+    ("what does retry_after() do", "lanternfish.queue.retry_after"),
+    ("`add` in python", "lanternfish.queue.Queue.add"),
+])
+def test_an_exact_api_name_wins(twinmcp_bin, data_dir, query, item):
+    result = call(twinmcp_bin, data_dir, "query-docs", {"libraryId": LIBRARY_ID, "query": query})
+    top = result.structuredContent["results"][0]
+    assert top["breadcrumb"] == item
+    assert top["path"] == "python/src/lanternfish/queue.py"
+
+
+def test_docstrings_render_with_signature_and_private_items_are_skipped(twinmcp_bin, data_dir):
+    result = call(twinmcp_bin, data_dir, "query-docs",
+                  {"libraryId": LIBRARY_ID, "query": "Queue.add_bulk store many jobs in one transaction"})
+    text = text_of(result)
+    assert "### lanternfish.queue.Queue.add_bulk" in text
+    assert "```python\ndef add_bulk(self, jobs):\n```" in text
+    assert "_claim" not in text
+
+
 @pytest.mark.parametrize("tool,args", [
     ("query-docs", {"context7CompatibleLibraryID": LIBRARY_ID, "topic": "graceful shutdown"}),
     ("query-docs", {"libraryID": LIBRARY_ID, "userQuery": "graceful shutdown"}),

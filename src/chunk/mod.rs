@@ -4,12 +4,16 @@
 //! a longer section is split between blocks, each part keeping the section's
 //! breadcrumb. A code block is never split; a single prose block longer than
 //! [`ChunkLimits::hard_max_chars`] is split between lines as a last resort.
+//! A prose section shorter than [`ChunkLimits::min_chars`] (an introduction
+//! before its subsections, a two-line note) is joined with the section after
+//! it, whose heading is kept in the text; API items are never joined.
 
-use crate::parse::{Block, BlockKind, Document};
+use crate::parse::{Block, BlockKind, Document, Section};
 
 /// Size limits for chunks, in characters of rendered text.
 #[derive(Debug, Clone, Copy)]
 pub struct ChunkLimits {
+    pub min_chars: usize,
     pub max_chars: usize,
     pub hard_max_chars: usize,
 }
@@ -17,6 +21,7 @@ pub struct ChunkLimits {
 impl Default for ChunkLimits {
     fn default() -> Self {
         ChunkLimits {
+            min_chars: 500,
             max_chars: 2400,
             hard_max_chars: 12_000,
         }
@@ -40,7 +45,7 @@ pub struct Chunk {
 /// Splits every section of `doc` into chunks no longer than the limits allow.
 pub fn chunk_document(doc: &Document, limits: ChunkLimits) -> Vec<Chunk> {
     let mut chunks = Vec::new();
-    for section in &doc.sections {
+    for section in &join_small_sections(&doc.sections, limits) {
         let mut part: Vec<Block> = Vec::new();
         let mut size = 0;
         for block in &section.blocks {
@@ -63,6 +68,58 @@ pub fn chunk_document(doc: &Document, limits: ChunkLimits) -> Vec<Chunk> {
         chunks.extend(make_chunk(&section.breadcrumb, &part));
     }
     chunks
+}
+
+fn text_len(section: &Section) -> usize {
+    section
+        .blocks
+        .iter()
+        .filter(|b| b.kind != BlockKind::Heading)
+        .map(|b| b.text.len() + 2)
+        .sum()
+}
+
+fn is_item(section: &Section) -> bool {
+    section.blocks.iter().any(|b| b.kind == BlockKind::Item)
+}
+
+/// Joins each short prose section with the ones after it until the result
+/// reaches `min_chars` (or the next would push it past `max_chars`).
+fn join_small_sections(sections: &[Section], limits: ChunkLimits) -> Vec<Section> {
+    let mut out: Vec<Section> = Vec::with_capacity(sections.len());
+    for section in sections {
+        // A heading with no text of its own: its first subsection takes its place.
+        if let Some(last) = out.last_mut()
+            && text_len(last) == 0
+            && !is_item(section)
+        {
+            let mut merged = section.clone();
+            merged.blocks.splice(0..0, last.blocks.iter().cloned());
+            *last = merged;
+            continue;
+        }
+        if let Some(last) = out.last_mut()
+            && !is_item(last)
+            && !is_item(section)
+            && text_len(last) < limits.min_chars
+            && text_len(last) + text_len(section) <= limits.max_chars
+        {
+            for block in &section.blocks {
+                let mut block = block.clone();
+                if block.kind == BlockKind::Heading {
+                    // The joined section's heading stays visible in the text.
+                    let depth = section.breadcrumb.len().clamp(1, 6);
+                    let title = section.breadcrumb.last().cloned().unwrap_or(block.text);
+                    block.kind = BlockKind::Prose;
+                    block.text = format!("{} {title}", "#".repeat(depth));
+                }
+                last.blocks.push(block);
+            }
+            continue;
+        }
+        out.push(section.clone());
+    }
+    out
 }
 
 fn make_chunk(breadcrumb: &[String], blocks: &[Block]) -> Option<Chunk> {
@@ -165,9 +222,37 @@ mod tests {
         assert_eq!(chunks.len(), 1);
         let c = &chunks[0];
         assert_eq!(c.breadcrumb, ["A", "B"]);
-        assert_eq!((c.start_line, c.end_line), (3, 9));
+        assert_eq!((c.start_line, c.end_line), (1, 9));
         assert_eq!(c.text, "Text.\n\n```js\nx()\n```");
         assert_eq!(c.code, "```js\nx()\n```");
+    }
+
+    #[test]
+    fn short_prose_sections_join_the_next_but_items_stay_alone() {
+        let doc = parse_markdown(
+            "# Guide\n\nIntro.\n\n## Install\n\nRun it.\n\n## Use\n\nUse it.\n",
+            false,
+        );
+        let chunks = chunk_document(
+            &doc,
+            ChunkLimits {
+                min_chars: 20,
+                ..ChunkLimits::default()
+            },
+        );
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(chunks[0].breadcrumb, ["Guide"]);
+        assert_eq!(chunks[0].text, "Intro.\n\n## Install\n\nRun it.");
+        assert_eq!((chunks[0].start_line, chunks[0].end_line), (1, 7));
+        assert_eq!(chunks[1].breadcrumb, ["Guide", "Use"]);
+
+        let code = crate::parse::parse_code(
+            "/// A.\npub fn a() {}\n/// B.\npub fn b() {}\n",
+            "src/lib.rs",
+            crate::parse::Language::Rust,
+            &|_| None,
+        );
+        assert_eq!(chunk_document(&code, ChunkLimits::default()).len(), 2);
     }
 
     #[test]
@@ -179,6 +264,7 @@ mod tests {
         let chunks = chunk_document(
             &doc,
             ChunkLimits {
+                min_chars: 0,
                 max_chars: 300,
                 hard_max_chars: 1000,
             },
@@ -200,6 +286,7 @@ mod tests {
         let chunks = chunk_document(
             &doc,
             ChunkLimits {
+                min_chars: 0,
                 max_chars: 500,
                 hard_max_chars: 1000,
             },

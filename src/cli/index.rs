@@ -1,6 +1,6 @@
 //! `twinmcp index`: crawl, parse, chunk, embed and write one library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
@@ -52,6 +52,28 @@ struct Prepared {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Largest file `include_str!` may inline into doc text.
+const MAX_INCLUDE_BYTES: u64 = 256 << 10;
+
+/// Reads the file a doc attribute of `from` includes, if it stays inside
+/// `root` and is not itself documentation (Markdown and RST files are
+/// indexed on their own; inlining them would index them twice).
+fn read_include(root: &Path, from: &str, name: &str) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    if [".md", ".mdx", ".markdown", ".rst"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
+        return None;
+    }
+    let dir = root.join(from).parent()?.to_owned();
+    let path = dir.join(name).canonicalize().ok()?;
+    if !path.starts_with(root) || std::fs::metadata(&path).ok()?.len() > MAX_INCLUDE_BYTES {
+        return None;
+    }
+    std::fs::read_to_string(path).ok()
 }
 
 /// The text the model sees for a chunk: its breadcrumb, then its text.
@@ -107,8 +129,10 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
         .files
         .par_iter()
         .map(|file| {
-            let parsed =
-                std::panic::catch_unwind(|| parse_document(&file.text, &file.path, file.format));
+            let include = |name: &str| read_include(&root, &file.path, name);
+            let parsed = std::panic::catch_unwind(|| {
+                parse_document(&file.text, &file.path, file.format, &include)
+            });
             match parsed {
                 Ok(doc) => Ok(Prepared {
                     path: file.path.clone(),

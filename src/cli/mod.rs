@@ -53,7 +53,7 @@ pub enum Command {
 #[derive(Args, Clone, Copy)]
 pub struct RankingArgs {
     /// Fusion of the BM25 and vector rankings in hybrid mode
-    #[arg(long, value_enum, env = "TWINMCP_FUSION", default_value_t = FusionKind::Rrf)]
+    #[arg(long, value_enum, env = "TWINMCP_FUSION", default_value_t = FusionKind::Weighted)]
     fusion: FusionKind,
     /// Reciprocal rank fusion constant k
     #[arg(long, env = "TWINMCP_RRF_K", default_value_t = 60.0)]
@@ -62,8 +62,11 @@ pub struct RankingArgs {
     #[arg(long, env = "TWINMCP_VECTOR_WEIGHT", default_value_t = 1.0)]
     vector_weight: f32,
     /// Share of the cosine score in weighted fusion
-    #[arg(long, env = "TWINMCP_ALPHA", default_value_t = 0.5)]
+    #[arg(long, env = "TWINMCP_ALPHA", default_value_t = 0.4)]
     alpha: f32,
+    /// Scale of the bonus for sections documenting an API the query names (0 turns it off)
+    #[arg(long, env = "TWINMCP_NAME_BONUS", default_value_t = 1.0)]
+    pub name_bonus: f32,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

@@ -21,6 +21,7 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let mut engine = Engine::open(&context.data, slot)?;
     engine.mode = args.mode;
     engine.fusion = args.ranking.fusion();
+    engine.name_bonus = args.ranking.name_bonus;
     let engine = Arc::new(engine);
     // Load the model before the first query so that query pays no start-up cost.
     let warm = engine.clone();

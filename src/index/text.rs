@@ -18,10 +18,12 @@ use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term, doc};
 use super::IndexError;
 use super::tokenizer::{ANALYZER, analyzer};
 
-/// Per-field weights for query terms.
+/// Per-field weights for query terms. Dev set, BM25 alone, mrr@10: title 1
+/// and breadcrumb 2 gave 0.613-0.625; title 0.5 and breadcrumb 1 give 0.685
+/// (an identifier part in a path or heading is weaker evidence than it looks).
 const FIELD_WEIGHTS: [(&str, f32); 4] = [
-    ("title", 1.0),
-    ("breadcrumb", 2.0),
+    ("title", 0.5),
+    ("breadcrumb", 1.0),
     ("body", 1.0),
     ("code", 0.6),
 ];

@@ -5,22 +5,91 @@
 //! whose first block is its signature. Doc text is parsed as Markdown (Rust)
 //! or reStructuredText (Python), so fenced examples stay whole.
 
-use super::{Block, BlockKind, Document, Language, Section, parse_markdown, parse_rst};
+use super::{Block, BlockKind, Document, Include, Language, Section, parse_markdown, parse_rst};
 
 /// Extracts the documented public items of one source file at `path`.
-pub fn parse_code(source: &str, path: &str, language: Language) -> Document {
+/// `include` resolves `include_str!` in Rust doc attributes.
+pub fn parse_code(source: &str, path: &str, language: Language, include: Include<'_>) -> Document {
     match language {
-        Language::Rust => parse_rust(source, path),
+        Language::Rust => parse_rust(source, path, include),
         Language::Python => parse_python(source, path),
     }
 }
 
+/// Longest example file kept in one code block, in bytes; longer ones are
+/// cut between blank lines.
+const EXAMPLE_BLOCK_BYTES: usize = 6000;
+
+/// An example program: one section named after the file, its code in fenced
+/// blocks cut only at blank lines.
+pub fn parse_example(source: &str, path: &str, language: Language) -> Document {
+    let tag = match language {
+        Language::Rust => "rust",
+        Language::Python => "python",
+    };
+    let name = path.rsplit('/').next().unwrap_or(path).to_owned();
+    let mut section = Section {
+        breadcrumb: vec![format!("Example: {path}")],
+        blocks: Vec::new(),
+    };
+    let lines: Vec<&str> = source.lines().collect();
+    let mut start = 0;
+    while start < lines.len() {
+        let mut end = start;
+        let mut size = 0;
+        while end < lines.len() && (size + lines[end].len() < EXAMPLE_BLOCK_BYTES || end == start) {
+            size += lines[end].len() + 1;
+            end += 1;
+        }
+        if end < lines.len() {
+            // Back up to a blank line so that no item is cut in half, if there is one.
+            if let Some(blank) = (start + 1..end).rev().find(|&i| lines[i].trim().is_empty()) {
+                end = blank;
+            }
+        }
+        let body = lines[start..end].join("\n");
+        if !body.trim().is_empty() {
+            section.blocks.push(Block {
+                kind: BlockKind::Code {
+                    lang: Some(tag.to_owned()),
+                },
+                text: format!("```{tag}\n{}\n```", body.trim_matches('\n')),
+                start_line: start as u32 + 1,
+                end_line: end as u32,
+            });
+        }
+        start = end.max(start + 1);
+    }
+    let doc_sections = if section.blocks.is_empty() {
+        Vec::new()
+    } else {
+        vec![section]
+    };
+    Document {
+        title: Some(name),
+        sections: doc_sections,
+    }
+}
+
+/// The file named by `include_str!("…")` in a doc attribute line, if any.
+fn included_file(line: &str) -> Option<&str> {
+    let rest = line.split_once("include_str!(")?.1;
+    let start = rest.find('"')? + 1;
+    let len = rest[start..].find('"')?;
+    Some(&rest[start..start + len])
+}
+
 /// Module path of a source file: `src/time/timeout.rs` → `["time", "timeout"]`.
+/// A Rust crate nested in a workspace (`clap_builder/src/…`) keeps its name;
+/// Python's `src/` layout holds the package itself.
 fn module_path(path: &str, separator_ext: &str) -> Vec<String> {
     let path = path.strip_suffix(separator_ext).unwrap_or(path);
     let mut parts: Vec<&str> = path.split('/').collect();
     if let Some(src) = parts.iter().rposition(|p| *p == "src") {
-        let krate = src.checked_sub(1).map(|i| parts[i]);
+        let krate = src
+            .checked_sub(1)
+            .filter(|_| separator_ext == ".rs")
+            .map(|i| parts[i]);
         parts.drain(..=src);
         if let Some(k) = krate {
             parts.insert(0, k);
@@ -79,7 +148,7 @@ struct Scope {
     implicit_pub: bool,
 }
 
-fn parse_rust(source: &str, path: &str) -> Document {
+fn parse_rust(source: &str, path: &str, include: Include<'_>) -> Document {
     let lines: Vec<&str> = source.lines().collect();
     let module = module_path(path, ".rs");
     let mut doc = Document::default();
@@ -113,6 +182,17 @@ fn parse_rust(source: &str, path: &str) -> Document {
         }
         if trimmed.starts_with("#[") || trimmed.starts_with("#![") {
             pending_test |= trimmed.starts_with("#[cfg(test)]");
+            // `#[doc = include_str!("…")]`: the included text is doc text at this line.
+            if trimmed.contains("doc = include_str!")
+                && let Some(text) = included_file(trimmed).and_then(include)
+            {
+                let target = if trimmed.starts_with("#![") {
+                    &mut inner_docs
+                } else {
+                    &mut docs
+                };
+                target.extend(text.lines().map(|l| (i as u32 + 1, l.to_owned())));
+            }
             depth += brace_delta(trimmed);
             i += 1;
             continue;
@@ -148,6 +228,11 @@ fn parse_rust(source: &str, path: &str) -> Document {
             .map(|l| strip_line_comment(l).trim_end())
             .collect::<Vec<_>>()
             .join("\n");
+        // An item declared inside a wrapper macro (`doc! {macro_rules! select {`).
+        let signature = match signature.find("macro_rules!") {
+            Some(at) if at > 0 => signature[at..].to_owned(),
+            _ => signature,
+        };
         let signature = signature
             .split('{')
             .next()
@@ -371,12 +456,12 @@ fn rust_item_name(signature: &str) -> Option<String> {
         .filter(|w| !w.is_empty())
         .collect();
     for (i, w) in words.iter().enumerate() {
+        if w.starts_with("macro_rules!") {
+            return words.get(i + 1).map(|n| format!("{n}!"));
+        }
         if RUST_KEYWORDS.contains(w) {
             let name = words.get(i + 1)?;
             return is_ident(name).then(|| name.to_string());
-        }
-        if *w == "macro_rules!" || w.starts_with("macro_rules!") {
-            return words.get(i + 1).map(|n| format!("{n}!"));
         }
         if *w == "impl" {
             return None;
@@ -649,7 +734,7 @@ mod tests {
     pub fn t() {}
 }
 "#;
-        let doc = parse_code(src, "src/time/timeout.rs", Language::Rust);
+        let doc = parse_code(src, "src/time/timeout.rs", Language::Rust, &|_| None);
         let names: Vec<String> = doc
             .sections
             .iter()
@@ -686,7 +771,7 @@ mod tests {
     #[test]
     fn python_docstrings_become_items() {
         let src = "\"\"\"Flask app module.\"\"\"\n\nclass Flask:\n    \"\"\"The flask object.\n\n    :param name: the name.\n    \"\"\"\n\n    @setupmethod\n    def route(self, rule: str,\n              **options):\n        \"\"\"Decorate a view function.\n\n        Example::\n\n            @app.route('/')\n            def index(): ...\n        \"\"\"\n        pass\n\n    def _private(self):\n        \"\"\"Hidden.\"\"\"\n\ndef url_for(endpoint):\n    \"\"\"Generate a URL.\"\"\"\n";
-        let doc = parse_code(src, "src/flask/app.py", Language::Python);
+        let doc = parse_code(src, "src/flask/app.py", Language::Python, &|_| None);
         let names: Vec<String> = doc
             .sections
             .iter()
@@ -716,6 +801,46 @@ mod tests {
     }
 
     #[test]
+    fn included_example_code_becomes_doc_text() {
+        let src = "//! ### Flags\n//!\n//! ```rust\n#![doc = include_str!(\"../examples/flag.rs\")]\n//! ```\n//!\n//! Done.\n\n/// Sel.\ndoc! {macro_rules! select {\n    () => {}\n}}\n";
+        let include =
+            |p: &str| (p == "../examples/flag.rs").then(|| "fn main() {\n    cli();\n}".to_owned());
+        let doc = parse_code(src, "src/_tutorial.rs", Language::Rust, &include);
+        let flags = &doc.sections[0];
+        assert_eq!(flags.breadcrumb, ["tutorial", "Flags"]);
+        let code = flags
+            .blocks
+            .iter()
+            .find(|b| matches!(b.kind, BlockKind::Code { .. }))
+            .unwrap();
+        assert_eq!(code.text, "```rust\nfn main() {\n    cli();\n}\n```");
+        assert_eq!((code.start_line, code.end_line), (3, 5));
+        assert_eq!(doc.sections[1].breadcrumb, ["tutorial::select!"]);
+    }
+
+    #[test]
+    fn examples_are_whole_code_blocks() {
+        let src = format!("use clap::Parser;\n\n{}", "fn a() {}\n\n".repeat(800));
+        let doc = parse_example(&src, "examples/derive/flags.rs", Language::Rust);
+        assert_eq!(
+            doc.sections[0].breadcrumb,
+            ["Example: examples/derive/flags.rs"]
+        );
+        let blocks = &doc.sections[0].blocks;
+        assert!(blocks.len() > 1);
+        assert!(
+            blocks
+                .iter()
+                .all(|b| b.text.starts_with("```rust\n") && b.text.ends_with("\n```"))
+        );
+        assert_eq!(blocks[0].start_line, 1);
+        assert_eq!(
+            blocks.last().unwrap().end_line as usize,
+            src.lines().count()
+        );
+    }
+
+    #[test]
     fn module_paths_drop_src_and_mod_files() {
         assert_eq!(module_path("src/runtime/mod.rs", ".rs"), ["runtime"]);
         assert_eq!(
@@ -724,5 +849,9 @@ mod tests {
         );
         assert_eq!(module_path("src/_derive/mod.rs", ".rs"), ["derive"]);
         assert!(module_path("src/lib.rs", ".rs").is_empty());
+        assert_eq!(
+            module_path("python/src/lanternfish/queue.py", ".py"),
+            ["lanternfish", "queue"]
+        );
     }
 }

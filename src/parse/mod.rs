@@ -7,17 +7,23 @@ mod code;
 mod markdown;
 mod rst;
 
-pub use code::parse_code;
+pub use code::{parse_code, parse_example};
 pub use markdown::parse_markdown;
 pub use rst::parse_rst;
 
+/// Reads a file named by `include_str!` in a doc attribute, relative to the
+/// including file; `None` when it cannot or should not be inlined. Injected
+/// by the caller so that parsing itself never does I/O.
+pub type Include<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// Parses `text`, the content of the file at `path`, as `format`.
-pub fn parse_document(text: &str, path: &str, format: Format) -> Document {
+pub fn parse_document(text: &str, path: &str, format: Format, include: Include<'_>) -> Document {
     match format {
         Format::Markdown => parse_markdown(text, false),
         Format::Mdx => parse_markdown(text, true),
         Format::Rst => parse_rst(text),
-        Format::Code(language) => parse_code(text, path, language),
+        Format::Code(language) => parse_code(text, path, language, include),
+        Format::Example(language) => parse_example(text, path, language),
     }
 }
 
@@ -28,6 +34,8 @@ pub enum Format {
     Mdx,
     Rst,
     Code(Language),
+    /// A runnable example program (`examples/…`): indexed whole, as code.
+    Example(Language),
 }
 
 /// Source languages whose doc comments are extracted.
@@ -49,8 +57,23 @@ impl Format {
             "md" | "markdown" => Some(Format::Markdown),
             "mdx" => Some(Format::Mdx),
             "rst" => Some(Format::Rst),
-            "rs" => Some(Format::Code(Language::Rust)),
-            "py" => Some(Format::Code(Language::Python)),
+            "rs" | "py" => {
+                let language = if ext == "rs" {
+                    Language::Rust
+                } else {
+                    Language::Python
+                };
+                let in_examples = path
+                    .split('/')
+                    .rev()
+                    .skip(1)
+                    .any(|d| d == "examples" || d == "example");
+                Some(if in_examples {
+                    Format::Example(language)
+                } else {
+                    Format::Code(language)
+                })
+            }
             _ => None,
         }
     }
@@ -131,6 +154,10 @@ mod tests {
         assert_eq!(
             Format::from_path("src/lib.rs"),
             Some(Format::Code(Language::Rust))
+        );
+        assert_eq!(
+            Format::from_path("examples/tutorial/01.rs"),
+            Some(Format::Example(Language::Rust))
         );
         assert_eq!(Format::from_path("Makefile"), None);
         assert_eq!(Format::from_path("a.png"), None);

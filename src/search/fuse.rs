@@ -14,12 +14,11 @@ pub enum Fusion {
     Weighted { alpha: f32 },
 }
 
+/// Measured on the dev set (60 queries, mrr@10): RRF k=60 0.629, k=10 0.654;
+/// weighted alpha 0.3 0.697, 0.4 0.700, 0.5 0.675, 0.7 0.681.
 impl Default for Fusion {
     fn default() -> Self {
-        Fusion::Rrf {
-            k: 60.0,
-            vector_weight: 1.0,
-        }
+        Fusion::Weighted { alpha: 0.4 }
     }
 }
 
