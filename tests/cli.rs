@@ -80,7 +80,7 @@ fn index_list_search_reindex_remove() {
         ],
     );
     assert!(
-        text.starts_with("### Scheduling\n\nSource: docs/guide/scheduling.mdx#L7-L25"),
+        text.starts_with("### Scheduling\n\nSource: docs/guide/scheduling.mdx#L7-L"),
         "{text}"
     );
     assert!(

@@ -356,7 +356,8 @@ fn merge_sections(hits: Vec<Hit>) -> Vec<Hit> {
     for hit in hits {
         let same = out.iter_mut().find(|h| {
             h.chunk.path == hit.chunk.path
-                && h.chunk.breadcrumb == hit.chunk.breadcrumb
+                && (h.chunk.breadcrumb == hit.chunk.breadcrumb
+                    || h.chunk.tokens + hit.chunk.tokens <= MERGE_NEIGHBOURS_TOKENS)
                 && (h.chunk.end_line + 1 >= hit.chunk.start_line
                     && hit.chunk.end_line + 1 >= h.chunk.start_line
                     || adjacent(&h.chunk, &hit.chunk))
@@ -368,7 +369,17 @@ fn merge_sections(hits: Vec<Hit>) -> Vec<Hit> {
                 } else {
                     (&h.chunk, &hit.chunk)
                 };
-                let text = format!("{}\n\n{}", first.text, second.text);
+                // A neighbouring section keeps its heading in the joined text.
+                let text = if first.breadcrumb == second.breadcrumb {
+                    format!("{}\n\n{}", first.text, second.text)
+                } else {
+                    let heading = second
+                        .breadcrumb
+                        .rsplit(BREADCRUMB_SEPARATOR)
+                        .next()
+                        .unwrap_or("");
+                    format!("{}\n\n## {heading}\n\n{}", first.text, second.text)
+                };
                 let start = first.start_line.min(second.start_line);
                 let end = first.end_line.max(second.end_line);
                 h.chunk.tokens += hit.chunk.tokens;
@@ -382,7 +393,12 @@ fn merge_sections(hits: Vec<Hit>) -> Vec<Hit> {
     out
 }
 
-/// Consecutive parts of one split section have consecutive ids.
+/// Neighbouring sections of one file that both rank are shown as one
+/// result while together they stay under this many tokens.
+const MERGE_NEIGHBOURS_TOKENS: u32 = 1200;
+
+/// Consecutive chunks of one file (parts of a section, or neighbouring
+/// sections) have consecutive ids.
 fn adjacent(a: &crate::index::StoredChunk, b: &crate::index::StoredChunk) -> bool {
     a.id.abs_diff(b.id) == 1
 }
