@@ -27,7 +27,15 @@ fn flop_per_token(len: f64) -> f64 {
     DENSE_FLOP_PER_TOKEN + 6.0 * 4.0 * len * 384.0
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
+/// Median wall time of `RUNS` calls of `f`, in seconds.
+fn median_secs(mut f: impl FnMut()) -> f64 {
+    let mut xs: Vec<f64> = (0..RUNS)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
 }
@@ -66,15 +74,9 @@ fn main() {
             .map(|t| embedder.count_tokens(t).min(256) + 2)
             .sum();
         embedder.embed_passages(&refs[..8]).unwrap();
-        let secs = median(
-            (0..RUNS)
-                .map(|_| {
-                    let t = Instant::now();
-                    embedder.embed_passages(&refs).unwrap();
-                    t.elapsed().as_secs_f64()
-                })
-                .collect(),
-        );
+        let secs = median_secs(|| {
+            embedder.embed_passages(&refs).unwrap();
+        });
         let gflops = tokens as f64 * flop_per_token(target as f64) / secs / 1e9;
         println!(
             "~{target} tokens/chunk: {:.1} chunks/s, {:.0} tokens/s, {gflops:.1} GFLOP/s ({:.0}% of matmul peak)",
@@ -96,15 +98,9 @@ fn main() {
             .iter()
             .map(|&l| l as f64 * flop_per_token(l as f64))
             .sum();
-        let secs = median(
-            (0..RUNS)
-                .map(|_| {
-                    let t = Instant::now();
-                    embedder.embed_passages(&refs).unwrap();
-                    t.elapsed().as_secs_f64()
-                })
-                .collect(),
-        );
+        let secs = median_secs(|| {
+            embedder.embed_passages(&refs).unwrap();
+        });
         println!(
             "real corpus ({} chunks, mean {:.0} tokens): {:.1} chunks/s, {:.0} tokens/s, {:.1} GFLOP/s ({:.0}% of matmul peak)",
             chunks.len(),
@@ -122,17 +118,11 @@ fn matmul_peak() -> f64 {
     let b = Tensor::randn(0f32, 1.0, (384, 1536), &Device::Cpu).unwrap();
     a.matmul(&b).unwrap();
     let reps = 20;
-    let secs = median(
-        (0..RUNS)
-            .map(|_| {
-                let t = Instant::now();
-                for _ in 0..reps {
-                    a.matmul(&b).unwrap();
-                }
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    );
+    let secs = median_secs(|| {
+        for _ in 0..reps {
+            a.matmul(&b).unwrap();
+        }
+    });
     reps as f64 * 2.0 * 1024.0 * 384.0 * 1536.0 / secs / 1e9
 }
 

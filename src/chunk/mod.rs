@@ -158,7 +158,6 @@ fn split_oversized(block: &Block, hard_max: usize) -> Vec<Block> {
     let mut out = Vec::new();
     let mut current = String::new();
     let mut start = block.start_line;
-    let line_count = block.text.lines().count() as u32;
     // Lines in the text may be fewer than in the source; clamp to the block.
     for (i, line) in block.text.lines().enumerate() {
         if !current.is_empty() && current.len() + line.len() + 1 > hard_max {
@@ -199,7 +198,6 @@ fn split_oversized(block: &Block, hard_max: usize) -> Vec<Block> {
         current.push_str(line);
     }
     if !current.is_empty() || out.is_empty() {
-        let _ = line_count;
         out.push(Block {
             kind: BlockKind::Prose,
             text: current,

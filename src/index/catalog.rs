@@ -200,7 +200,11 @@ impl Catalog {
     /// ids of the removed builds so their files can be deleted.
     pub fn remove_library(&mut self, library: &str) -> Result<Vec<i64>, IndexError> {
         let tx = self.conn.transaction()?;
-        let ids = build_ids(&tx, "SELECT id FROM builds WHERE library_id = ?1", library)?;
+        let ids = build_ids(
+            &tx,
+            "SELECT id FROM builds WHERE library_id = ?1",
+            [library],
+        )?;
         tx.execute("DELETE FROM builds WHERE library_id = ?1", [library])?;
         tx.execute("DELETE FROM libraries WHERE id = ?1", [library])?;
         tx.commit()?;
@@ -211,21 +215,21 @@ impl Catalog {
     /// returns their ids. Only call while holding the writer lock.
     pub fn remove_unfinished_builds(&mut self) -> Result<Vec<i64>, IndexError> {
         let tx = self.conn.transaction()?;
-        let ids = build_ids(
-            &tx,
-            "SELECT id FROM builds WHERE state = 'building' AND ?1 = ?1",
-            "",
-        )?;
+        let ids = build_ids(&tx, "SELECT id FROM builds WHERE state = 'building'", [])?;
         tx.execute("DELETE FROM builds WHERE state = 'building'", [])?;
         tx.commit()?;
         Ok(ids)
     }
 }
 
-fn build_ids(conn: &Connection, sql: &str, arg: &str) -> Result<Vec<i64>, IndexError> {
+fn build_ids(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<i64>, IndexError> {
     let mut stmt = conn.prepare(sql)?;
     let ids = stmt
-        .query_map([arg], |r| r.get(0))?
+        .query_map(params, |r| r.get(0))?
         .collect::<Result<Vec<i64>, _>>()?;
     Ok(ids)
 }

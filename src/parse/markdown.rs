@@ -112,8 +112,6 @@ pub fn parse_markdown(source: &str, mdx: bool) -> Document {
                     title.push_str(&t);
                 }
             }
-            Event::Rule if depth == 0 => {}
-            Event::Html(_) | Event::InlineHtml(_) if depth == 0 => {}
             _ => {}
         }
     }
