@@ -1,8 +1,10 @@
 //! The vector index of one build: usearch HNSW over chunk embeddings.
 //!
 //! Keys are chunk ids; vectors are L2-normalised, so cosine distance is used
-//! and similarity is `1 - distance`. Vectors are stored as f16 (half the size
-//! of f32, recall within 1 %); serving memory-maps the file.
+//! and similarity is `1 - distance`. Vectors are stored as f16: half the size
+//! of f32 at the same recall (`benches/recall.rs`, 12,976 real chunk vectors,
+//! recall@10 against exact search: f32 1.000, f16 1.000, bf16 0.998, i8 0.935).
+//! Serving memory-maps the file.
 
 use std::path::{Path, PathBuf};
 
