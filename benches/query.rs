@@ -8,11 +8,13 @@
 //! `TWINMCP_MODEL=<model> TWINMCP_BENCH_DATA=<data dir> TWINMCP_BENCH_LIBRARY=/org/lib cargo bench --bench query`
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use twinmcp::index::DataDir;
+
+mod common;
+use common::{BenchEnv, dev_questions};
 use twinmcp::search::{Engine, Mode, ModelSlot, assemble_answer};
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -20,18 +22,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn queries() -> Vec<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/queries.jsonl");
-    let base: Vec<String> = match std::fs::read_to_string(&path) {
-        Ok(text) => text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| v["query"].as_str().map(str::to_owned))
-            .collect(),
-        Err(_) => vec![
+    let mut base = dev_questions();
+    if base.is_empty() {
+        base = vec![
             "how do I retry a failing job".into(),
             "configure the runtime".into(),
-        ],
-    };
+        ];
+    }
     // Distinct variants so every timed query computes its own vector.
     let variants = ["", "how to ", "example: ", "docs: ", "explain "];
     variants
@@ -41,11 +38,11 @@ fn queries() -> Vec<String> {
 }
 
 fn main() {
-    let data = std::env::var_os("TWINMCP_BENCH_DATA")
-        .map(PathBuf::from)
-        .expect("set TWINMCP_BENCH_DATA");
-    let library = std::env::var("TWINMCP_BENCH_LIBRARY").expect("set TWINMCP_BENCH_LIBRARY");
-    let model = std::env::var_os("TWINMCP_MODEL").map(PathBuf::from);
+    let BenchEnv {
+        data,
+        library,
+        model,
+    } = BenchEnv::from_env();
     let data = DataDir::open(&data).unwrap();
     let engine = Engine::open(&data, ModelSlot::new(model, data.models_dir())).unwrap();
     let lib = engine

@@ -7,19 +7,21 @@
 //! `TWINMCP_MODEL=<model> TWINMCP_BENCH_DATA=<data dir> TWINMCP_BENCH_LIBRARY=/org/lib cargo bench --bench recall`
 
 use std::collections::HashSet;
-use std::path::PathBuf;
-
 use twinmcp::embed::{BertEmbedder, Embedder, locate_model};
+use twinmcp::index::decode_vector;
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
+
+mod common;
+use common::{BenchEnv, dev_questions};
 
 const K: usize = 10;
 
 fn main() {
-    let data = std::env::var_os("TWINMCP_BENCH_DATA")
-        .map(PathBuf::from)
-        .expect("set TWINMCP_BENCH_DATA");
-    let library = std::env::var("TWINMCP_BENCH_LIBRARY").expect("set TWINMCP_BENCH_LIBRARY");
-    let model = std::env::var_os("TWINMCP_MODEL").map(PathBuf::from);
+    let BenchEnv {
+        data,
+        library,
+        model,
+    } = BenchEnv::from_env();
     let files = locate_model(model.as_deref(), &data.join("models")).expect("model");
     let embedder = BertEmbedder::load(&files).unwrap();
 
@@ -34,26 +36,16 @@ fn main() {
     let vectors: Vec<(u64, Vec<f32>)> = stmt
         .query_map(rusqlite::params![library, embedder.fingerprint()], |r| {
             let blob: Vec<u8> = r.get(1)?;
-            Ok((
-                r.get::<_, i64>(0)? as u64,
-                blob.chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect(),
-            ))
+            Ok((r.get::<_, i64>(0)? as u64, decode_vector(&blob)))
         })
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     println!("{library}: {} vectors", vectors.len());
 
-    let queries_path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/queries.jsonl");
-    let queries: Vec<Vec<f32>> = std::fs::read_to_string(queries_path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["query"].as_str().map(str::to_owned))
-        .map(|q| embedder.embed_query(&q).unwrap())
+    let queries: Vec<Vec<f32>> = dev_questions()
+        .iter()
+        .map(|q| embedder.embed_query(q).unwrap())
         .collect();
     assert!(
         !queries.is_empty(),

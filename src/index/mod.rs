@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 pub use catalog::{BREADCRUMB_SEPARATOR, Catalog, Library, StoredChunk, Version};
 pub use text::TextIndex;
 pub use vector::VectorIndex;
-pub use writer::{IndexWriter, LibraryMeta};
+pub use writer::{IndexWriter, LibraryMeta, decode_vector, encode_vector};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {

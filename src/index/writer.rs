@@ -36,6 +36,19 @@ pub struct BuildStats {
     pub replaced: usize,
 }
 
+/// A vector as stored in the embeddings cache: little-endian f32s.
+pub fn encode_vector(vector: &[f32]) -> Vec<u8> {
+    vector.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// The inverse of [`encode_vector`].
+pub fn decode_vector(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|x| f32::from_le_bytes([x[0], x[1], x[2], x[3]]))
+        .collect()
+}
+
 pub struct IndexWriter {
     data: DataDir,
     catalog: Catalog,
@@ -169,11 +182,7 @@ impl IndexWriter {
             let blob: Option<Vec<u8>> = rusqlite::OptionalExtension::optional(
                 stmt.query_row(params![model, hash], |r| r.get(0)),
             )?;
-            out.push(blob.map(|b| {
-                b.chunks_exact(4)
-                    .map(|x| f32::from_le_bytes([x[0], x[1], x[2], x[3]]))
-                    .collect()
-            }));
+            out.push(blob.as_deref().map(decode_vector));
         }
         Ok(out)
     }
@@ -185,7 +194,7 @@ impl IndexWriter {
         hash: &str,
         vector: &[f32],
     ) -> Result<(), IndexError> {
-        let bytes: Vec<u8> = vector.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let bytes = encode_vector(vector);
         self.catalog
             .conn()
             .prepare_cached(
