@@ -4,7 +4,8 @@
 //! panics), queries fall back to BM25 and say so; the next attempt waits for
 //! a back-off that doubles up to ten minutes, so a broken model costs one
 //! failed attempt per back-off, never a retry storm. Query vectors are kept
-//! in a small LRU cache because agents repeat themselves.
+//! in a small bounded cache (oldest entry evicted first, not least recently
+//! used) because agents repeat themselves.
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
