@@ -167,7 +167,8 @@ fn corpus_chunks(root: &std::path::Path, limit: usize) -> Vec<String> {
     let crawl = crawl_folder(root, &CrawlOptions::default()).unwrap();
     let mut out = Vec::new();
     for file in &crawl.files {
-        let doc = parse_document(&file.text, &file.path, file.format, &|_| None);
+        let doc =
+            parse_document(&file.text, &file.path, file.format, &|_| None).unwrap_or_default();
         for chunk in chunk_document(&doc, ChunkLimits::default()) {
             out.push(format!("{}\n{}", chunk.breadcrumb.join(" › "), chunk.text));
             if out.len() == limit {

@@ -249,7 +249,8 @@ mod tests {
             "src/lib.rs",
             crate::parse::Language::Rust,
             &|_| None,
-        );
+        )
+        .unwrap();
         assert_eq!(chunk_document(&code, ChunkLimits::default()).len(), 2);
     }
 

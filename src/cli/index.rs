@@ -134,12 +134,13 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
                 parse_document(&file.text, &file.path, file.format, &include)
             });
             match parsed {
-                Ok(doc) => Ok(Prepared {
+                Ok(Ok(doc)) => Ok(Prepared {
                     path: file.path.clone(),
                     title: doc.title.clone(),
                     hash: hex(&Sha256::digest(file.text.as_bytes())),
                     chunks: chunk_document(&doc, limits),
                 }),
+                Ok(Err(e)) => Err((file.path.clone(), e.to_string())),
                 Err(_) => Err((file.path.clone(), "parser failed on this file".to_owned())),
             }
         })

@@ -5,10 +5,12 @@
 
 mod code;
 mod markdown;
+mod notebook;
 mod rst;
 
-pub use code::{parse_code, parse_example};
+pub use code::{GRAMMARS, Grammar, Language, parse_code, parse_example};
 pub use markdown::parse_markdown;
+pub use notebook::parse_notebook;
 pub use rst::parse_rst;
 
 /// Reads a file named by `include_str!` in a doc attribute, relative to the
@@ -16,15 +18,30 @@ pub use rst::parse_rst;
 /// by the caller so that parsing itself never does I/O.
 pub type Include<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// Why a file could not be parsed at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("not a valid Jupyter notebook: {0}")]
+    Notebook(String),
+    #[error("the {0} parser gave up on this file (time limit)")]
+    TimedOut(&'static str),
+}
+
 /// Parses `text`, the content of the file at `path`, as `format`.
-pub fn parse_document(text: &str, path: &str, format: Format, include: Include<'_>) -> Document {
-    match format {
+pub fn parse_document(
+    text: &str,
+    path: &str,
+    format: Format,
+    include: Include<'_>,
+) -> Result<Document, ParseError> {
+    Ok(match format {
         Format::Markdown => parse_markdown(text, false),
         Format::Mdx => parse_markdown(text, true),
         Format::Rst => parse_rst(text),
-        Format::Code(language) => parse_code(text, path, language, include),
+        Format::Code(language) => parse_code(text, path, language, include)?,
         Format::Example(language) => parse_example(text, path, language),
-    }
+        Format::Notebook => parse_notebook(text)?,
+    })
 }
 
 /// The formats TwinMCP understands, chosen from a file's name.
@@ -36,33 +53,31 @@ pub enum Format {
     Code(Language),
     /// A runnable example program (`examples/…`): indexed whole, as code.
     Example(Language),
-}
-
-/// Source languages whose doc comments are extracted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    Rust,
-    Python,
+    /// A Jupyter notebook: Markdown cells and code cells.
+    Notebook,
 }
 
 impl Format {
     /// Picks the parser for `path`, or `None` when the file is not documentation.
     pub fn from_path(path: &str) -> Option<Format> {
         let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-        let ext = name.rsplit_once('.').map(|(_, ext)| ext)?;
         if name.ends_with(".rst.txt") {
             return Some(Format::Rst);
         }
+        if name == "llms.txt" || name == "llms-full.txt" {
+            return Some(Format::Markdown);
+        }
+        let ext = name.rsplit_once('.').map(|(_, ext)| ext)?;
         match ext {
             "md" | "markdown" => Some(Format::Markdown),
             "mdx" => Some(Format::Mdx),
             "rst" => Some(Format::Rst),
-            "rs" | "py" => {
-                let language = if ext == "rs" {
-                    Language::Rust
-                } else {
-                    Language::Python
-                };
+            "ipynb" => Some(Format::Notebook),
+            _ => {
+                let language = Language::from_extension(ext)?;
+                if name.ends_with(".min.js") {
+                    return None;
+                }
                 let in_examples = path
                     .split('/')
                     .rev()
@@ -74,7 +89,6 @@ impl Format {
                     Format::Code(language)
                 })
             }
-            _ => None,
         }
     }
 }

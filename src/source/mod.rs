@@ -249,11 +249,21 @@ fn skip_by_name(
     if !options.include_tests {
         let in_test_dir = dirs
             .iter()
-            .any(|d| matches!(*d, "tests" | "test" | "testing" | "benches" | "fuzz"));
+            .any(|d| {
+                matches!(
+                    *d,
+                    "tests" | "test" | "testing" | "benches" | "fuzz" | "__tests__" | "__mocks__"
+                )
+            });
+        let stem = name.split('.').next().unwrap_or(&name);
         let test_file = matches!(format, Some(Format::Code(_)))
             && (name.starts_with("test_")
-                || name.ends_with("_test.py")
-                || name.ends_with("_tests.rs")
+                || stem.ends_with("_test")
+                || stem.ends_with("_tests")
+                || name.contains(".test.")
+                || name.contains(".spec.")
+                || rel.ends_with("Test.java")
+                || rel.ends_with("Tests.java")
                 || name == "conftest.py"
                 || name == "tests.rs");
         if in_test_dir || test_file {

@@ -1,0 +1,316 @@
+//! Rust: `pub` items with `///` docs, `//!` module docs, `#[doc = include_str!(…)]`,
+//! and items declared inside wrapper macros (`cfg_rt! { … }`).
+
+use tree_sitter::Node;
+
+use super::walk::{self, Ctx, DocFormat, DocLines, MAX_SCOPE_DEPTH, named_children};
+use super::{Grammar, module_path};
+use crate::parse::{Document, Include};
+
+pub(super) fn extract(
+    source: &str,
+    path: &str,
+    grammar: &'static Grammar,
+    root: Node<'_>,
+    include: Include<'_>,
+) -> Document {
+    let mut cx = Ctx::new(source, grammar, module_path(path, grammar.language));
+    let mut rust = Rust {
+        include,
+        macro_depth: 0,
+    };
+    let mut inner = DocLines::new();
+    for child in named_children(root) {
+        match child.kind() {
+            "line_comment" | "block_comment" => {
+                let text = cx.text(child);
+                if text.starts_with("//!") || text.starts_with("/*!") {
+                    inner.extend(cx.comment_lines(child));
+                }
+            }
+            "inner_attribute_item" => {
+                if let Some(text) = rust.doc_attribute(&cx, child) {
+                    let line = cx.line(child);
+                    inner.extend(text.lines().map(|l| (line, l.to_owned())));
+                }
+            }
+            _ => {}
+        }
+    }
+    rust.items(&mut cx, root, &[], Scope::default(), &DocLines::new());
+    let title = cx.emit_module_docs(&inner, DocFormat::Markdown);
+    cx.into_document(title)
+}
+
+/// What a container says about the items in it.
+#[derive(Clone, Copy, Default)]
+struct Scope {
+    /// Items are public API without `pub` (trait bodies, enum variants, trait impls).
+    implicit_pub: bool,
+    /// Inside `#[cfg(test)]` or a private module: nothing is API.
+    hidden: bool,
+}
+
+struct Rust<'i> {
+    include: Include<'i>,
+    macro_depth: usize,
+}
+
+impl Rust<'_> {
+    /// Walks the items of `container` (a file, `mod`/`impl`/`trait` body,
+    /// field or variant list). `outer_docs` are docs written above a wrapper
+    /// macro, given to the first item inside it that has none of its own.
+    fn items(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        container: Node<'_>,
+        path: &[String],
+        scope: Scope,
+        outer_docs: &DocLines,
+    ) {
+        if path.len() > MAX_SCOPE_DEPTH || scope.hidden {
+            return;
+        }
+        let mut outer_docs = outer_docs.clone();
+        for node in named_children(container) {
+            let kind = node.kind();
+            if matches!(
+                kind,
+                "line_comment" | "block_comment" | "attribute_item" | "inner_attribute_item"
+            ) {
+                continue;
+            }
+            let attrs = Attrs::above(self, cx, node);
+            if attrs.test || attrs.hidden {
+                continue;
+            }
+            let mut docs = attrs.docs;
+            if docs.is_empty() {
+                docs = std::mem::take(&mut outer_docs);
+            }
+            let public = scope.implicit_pub || is_pub(cx, node);
+            let name = cx.field_text(node, "name").map(str::to_owned);
+            let body = node.child_by_field_name("body");
+            let sig_end = body.map_or(node.end_byte(), |b| b.start_byte());
+            let mut child_path = path.to_vec();
+            match kind {
+                "function_item"
+                | "function_signature_item"
+                | "const_item"
+                | "static_item"
+                | "type_item"
+                | "associated_type"
+                | "union_item" => {
+                    if public && let Some(name) = name {
+                        child_path.push(name);
+                        let end = if kind == "function_item" {
+                            sig_end
+                        } else {
+                            value_cut(cx, node)
+                        };
+                        cx.emit(&child_path, node, end, node, &docs, DocFormat::Markdown);
+                    }
+                }
+                "struct_item" | "enum_item" | "trait_item" => {
+                    let Some(name) = name else { continue };
+                    child_path.push(name);
+                    if public {
+                        cx.emit(&child_path, node, sig_end, node, &docs, DocFormat::Markdown);
+                    }
+                    if let Some(body) = body {
+                        let inner = Scope {
+                            implicit_pub: kind != "struct_item",
+                            hidden: !public,
+                        };
+                        self.items(cx, body, &child_path, inner, &DocLines::new());
+                    }
+                }
+                "field_declaration" | "enum_variant" => {
+                    if public && let Some(name) = name {
+                        child_path.push(name);
+                        let end = cx.text(node).trim_end_matches(',').len() + node.start_byte();
+                        cx.emit(&child_path, node, end, node, &docs, DocFormat::Markdown);
+                    }
+                }
+                "mod_item" => {
+                    let Some(name) = name else { continue };
+                    child_path.push(name);
+                    if public {
+                        cx.emit(&child_path, node, sig_end, node, &docs, DocFormat::Markdown);
+                    }
+                    if let Some(body) = body {
+                        let inner = Scope {
+                            implicit_pub: false,
+                            hidden: !public,
+                        };
+                        self.items(cx, body, &child_path, inner, &DocLines::new());
+                    }
+                }
+                "impl_item" => {
+                    let Some(ty) = node
+                        .child_by_field_name("type")
+                        .and_then(|t| type_name(cx, t))
+                    else {
+                        continue;
+                    };
+                    child_path.push(ty);
+                    if let Some(body) = body {
+                        let inner = Scope {
+                            implicit_pub: node.child_by_field_name("trait").is_some(),
+                            hidden: false,
+                        };
+                        self.items(cx, body, &child_path, inner, &DocLines::new());
+                    }
+                }
+                "macro_definition" => {
+                    if let Some(name) = name {
+                        child_path.push(format!("{name}!"));
+                        let end = node
+                            .child_by_field_name("name")
+                            .map_or(node.end_byte(), |n| n.end_byte());
+                        cx.emit(&child_path, node, end, node, &docs, DocFormat::Markdown);
+                    }
+                }
+                "macro_invocation" => self.wrapper_macro(cx, node, path, scope, &docs),
+                _ => {}
+            }
+        }
+    }
+
+    /// Items declared inside a macro call at item level (`cfg_net! { pub fn … }`):
+    /// the token tree is parsed again as Rust.
+    fn wrapper_macro(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        node: Node<'_>,
+        path: &[String],
+        scope: Scope,
+        docs: &DocLines,
+    ) {
+        let Some(tree) = named_children(node)
+            .into_iter()
+            .find(|c| c.kind() == "token_tree")
+        else {
+            return;
+        };
+        let text = cx.text(tree);
+        if self.macro_depth >= 4
+            || text.len() < 2
+            || !(text.contains("///") || text.contains("pub ") || text.contains("macro_rules!"))
+        {
+            return;
+        }
+        let inner_src = &text[1..text.len() - 1];
+        let Some(inner_tree) = walk::parse_tree(inner_src, cx.grammar) else {
+            return;
+        };
+        let mut inner = Ctx::new(inner_src, cx.grammar, cx.module.clone());
+        inner.line_base = cx.line(tree) - 1;
+        self.macro_depth += 1;
+        self.items(&mut inner, inner_tree.root_node(), path, scope, docs);
+        self.macro_depth -= 1;
+        cx.sections.append(&mut inner.sections);
+    }
+
+    /// The doc text of `#[doc = "…"]` or `#[doc = include_str!("…")]`.
+    fn doc_attribute(&self, cx: &Ctx<'_>, attr: Node<'_>) -> Option<String> {
+        let text = cx.text(attr);
+        let inner = text
+            .trim_start_matches('#')
+            .trim_start_matches('!')
+            .trim_start_matches('[');
+        let value = inner.strip_prefix("doc")?.trim_start().strip_prefix('=')?;
+        let value = value.trim().trim_end_matches(']').trim();
+        if let Some(rest) = value.strip_prefix("include_str!(") {
+            let start = rest.find('"')? + 1;
+            let len = rest[start..].find('"')?;
+            return (self.include)(&rest[start..start + len]);
+        }
+        let quoted = value.strip_prefix('"')?.strip_suffix('"')?;
+        Some(quoted.replace("\\n", "\n").replace("\\\"", "\""))
+    }
+}
+
+/// The attributes and doc comments directly above an item.
+struct Attrs {
+    docs: DocLines,
+    /// `#[cfg(test)]` or `#[test]`.
+    test: bool,
+    /// `#[doc(hidden)]`.
+    hidden: bool,
+}
+
+impl Attrs {
+    fn above(rust: &Rust<'_>, cx: &Ctx<'_>, node: Node<'_>) -> Attrs {
+        let mut attrs = Attrs {
+            docs: DocLines::new(),
+            test: false,
+            hidden: false,
+        };
+        let mut cursor = node.prev_sibling();
+        let mut found = Vec::new();
+        while let Some(prev) = cursor {
+            match prev.kind() {
+                "attribute_item" => found.push(prev),
+                "line_comment" | "block_comment" => {
+                    let text = cx.text(prev);
+                    if is_outer_doc(text) {
+                        found.push(prev);
+                    } else if text.starts_with("//!") || text.starts_with("/*!") {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+            cursor = prev.prev_sibling();
+        }
+        for node in found.into_iter().rev() {
+            if node.kind() == "attribute_item" {
+                let text: String = cx.text(node).split_whitespace().collect();
+                attrs.test |= text == "#[test]"
+                    || text.starts_with("#[cfg(test")
+                    || text.ends_with("::test]");
+                attrs.hidden |= text.starts_with("#[doc(hidden");
+                if let Some(doc) = rust.doc_attribute(cx, node) {
+                    let line = cx.line(node);
+                    attrs.docs.extend(doc.lines().map(|l| (line, l.to_owned())));
+                }
+            } else {
+                attrs.docs.extend(cx.comment_lines(node));
+            }
+        }
+        attrs
+    }
+}
+
+fn is_outer_doc(comment: &str) -> bool {
+    (comment.starts_with("///") && !comment.starts_with("////"))
+        || (comment.starts_with("/**") && !comment.starts_with("/***") && comment != "/**/")
+}
+
+/// `pub` exactly: `pub(crate)` and friends are not public API.
+fn is_pub(cx: &Ctx<'_>, node: Node<'_>) -> bool {
+    named_children(node)
+        .into_iter()
+        .any(|c| c.kind() == "visibility_modifier" && cx.text(c) == "pub")
+}
+
+/// The end of a `const`/`static`/`type` head: before a long value.
+fn value_cut(cx: &Ctx<'_>, node: Node<'_>) -> usize {
+    let text = cx.text(node);
+    match node.child_by_field_name("value") {
+        Some(value) if text.len() > 200 => value.start_byte(),
+        _ => node.end_byte(),
+    }
+}
+
+/// The plain name of an implemented type: `Builder` for `&'a mut Builder<T>`.
+fn type_name(cx: &Ctx<'_>, ty: Node<'_>) -> Option<String> {
+    match ty.kind() {
+        "type_identifier" | "primitive_type" => Some(cx.text(ty).to_owned()),
+        "generic_type" => type_name(cx, ty.child_by_field_name("type")?),
+        "scoped_type_identifier" => type_name(cx, ty.child_by_field_name("name")?),
+        "reference_type" | "pointer_type" => type_name(cx, ty.child_by_field_name("type")?),
+        _ => None,
+    }
+}

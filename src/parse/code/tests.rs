@@ -1,0 +1,650 @@
+
+use super::*;
+
+#[test]
+fn rust_items_get_qualified_names_signatures_and_docs() {
+    let src = r#"//! Utilities for tracking time.
+//!
+//! # Examples
+//!
+//! ```
+//! let x = 1;
+//! ```
+
+/// Requires a future to complete before the deadline.
+///
+/// ```rust
+/// timeout(d, f).await;
+/// ```
+#[track_caller]
+pub fn timeout<F>(duration: Duration, future: F) -> Timeout<F>
+where
+    F: Future,
+{
+    todo!()
+}
+
+/// Private helper.
+fn helper() {}
+
+pub struct Builder { inner: u8 }
+
+impl Builder {
+    /// Creates a multi-threaded runtime builder.
+    pub fn new_multi_thread() -> Builder {
+        let s = "}";
+        Builder { inner: 0 }
+    }
+}
+
+/// A trait.
+pub trait Service {
+    /// Calls the service.
+    fn call(&self);
+}
+
+#[cfg(test)]
+mod tests {
+    /// Not API.
+    pub fn t() {}
+}
+"#;
+    let doc = parse_code(src, "src/time/timeout.rs", Language::Rust, &|_| None).unwrap();
+    let names: Vec<String> = doc
+        .sections
+        .iter()
+        .map(|s| s.breadcrumb.join(" › "))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "time::timeout",
+            "time::timeout › Examples",
+            "time::timeout::timeout",
+            "time::timeout::Builder::new_multi_thread",
+            "time::timeout::Service",
+            "time::timeout::Service::call",
+        ]
+    );
+    let timeout = &doc.sections[2];
+    assert_eq!(
+        timeout.blocks[0].text,
+        "```rust\npub fn timeout<F>(duration: Duration, future: F) -> Timeout<F>\nwhere\n    F: Future,\n```"
+    );
+    assert_eq!(
+        (timeout.blocks[0].start_line, timeout.blocks[0].end_line),
+        (15, 20)
+    );
+    assert!(
+        timeout
+            .blocks
+            .iter()
+            .any(|b| b.text.starts_with("```rust\ntimeout(d, f)") && b.start_line == 11)
+    );
+}
+
+#[test]
+fn python_docstrings_become_items() {
+    let src = "\"\"\"Flask app module.\"\"\"\n\nclass Flask:\n    \"\"\"The flask object.\n\n    :param name: the name.\n    \"\"\"\n\n    @setupmethod\n    def route(self, rule: str,\n              **options):\n        \"\"\"Decorate a view function.\n\n        Example::\n\n            @app.route('/')\n            def index(): ...\n        \"\"\"\n        pass\n\n    def _private(self):\n        \"\"\"Hidden.\"\"\"\n\ndef url_for(endpoint):\n    \"\"\"Generate a URL.\"\"\"\n";
+    let doc = parse_code(src, "src/flask/app.py", Language::Python, &|_| None).unwrap();
+    let names: Vec<String> = doc
+        .sections
+        .iter()
+        .map(|s| s.breadcrumb.join(" › "))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "flask.app",
+            "flask.app.Flask",
+            "flask.app.Flask.route",
+            "flask.app.url_for"
+        ]
+    );
+    let route = &doc.sections[2];
+    assert_eq!(
+        route.blocks[0].text,
+        "```python\n@setupmethod\ndef route(self, rule: str,\n          **options):\n```"
+    );
+    assert_eq!(route.blocks[0].start_line, 9);
+    assert!(
+        route
+            .blocks
+            .iter()
+            .any(|b| b.kind == BlockKind::Code { lang: None } && b.start_line == 16)
+    );
+}
+
+#[test]
+fn included_example_code_becomes_doc_text() {
+    let src = "//! ### Flags\n//!\n//! ```rust\n#![doc = include_str!(\"../examples/flag.rs\")]\n//! ```\n//!\n//! Done.\n\n/// Sel.\ndoc! {macro_rules! select {\n    () => {}\n}}\n";
+    let include =
+        |p: &str| (p == "../examples/flag.rs").then(|| "fn main() {\n    cli();\n}".to_owned());
+    let doc = parse_code(src, "src/_tutorial.rs", Language::Rust, &include).unwrap();
+    let flags = &doc.sections[0];
+    assert_eq!(flags.breadcrumb, ["tutorial", "Flags"]);
+    let code = flags
+        .blocks
+        .iter()
+        .find(|b| matches!(b.kind, BlockKind::Code { .. }))
+        .unwrap();
+    assert_eq!(code.text, "```rust\nfn main() {\n    cli();\n}\n```");
+    assert_eq!((code.start_line, code.end_line), (3, 5));
+    assert_eq!(doc.sections[1].breadcrumb, ["tutorial::select!"]);
+}
+
+#[test]
+fn examples_are_whole_code_blocks() {
+    let src = format!("use clap::Parser;\n\n{}", "fn a() {}\n\n".repeat(800));
+    let doc = parse_example(&src, "examples/derive/flags.rs", Language::Rust);
+    assert_eq!(
+        doc.sections[0].breadcrumb,
+        ["Example: examples/derive/flags.rs"]
+    );
+    let blocks = &doc.sections[0].blocks;
+    assert!(blocks.len() > 1);
+    assert!(
+        blocks
+            .iter()
+            .all(|b| b.text.starts_with("```rust\n") && b.text.ends_with("\n```"))
+    );
+    assert_eq!(blocks[0].start_line, 1);
+    assert_eq!(
+        blocks.last().unwrap().end_line as usize,
+        src.lines().count()
+    );
+}
+
+#[test]
+fn module_paths_drop_src_and_mod_files() {
+    assert_eq!(
+        module_path("src/runtime/mod.rs", Language::Rust),
+        ["runtime"]
+    );
+    assert_eq!(
+        module_path("clap_builder/src/builder/arg.rs", Language::Rust),
+        ["clap_builder", "builder", "arg"]
+    );
+    assert_eq!(
+        module_path("src/_derive/mod.rs", Language::Rust),
+        ["derive"]
+    );
+    assert!(module_path("src/lib.rs", Language::Rust).is_empty());
+    assert_eq!(
+        module_path("python/src/lanternfish/queue.py", Language::Python),
+        ["lanternfish", "queue"]
+    );
+}
+
+fn names(doc: &Document) -> Vec<String> {
+    doc.sections
+        .iter()
+        .map(|s| s.breadcrumb.join(" › "))
+        .collect()
+}
+
+fn extract(src: &str, path: &str) -> Document {
+    let ext = path.rsplit('.').next().unwrap();
+    let language = Language::from_extension(ext).unwrap();
+    parse_code(src, path, language, &|_| None).unwrap()
+}
+
+/// The signature block and the doc text of the item named `name`.
+fn item<'d>(doc: &'d Document, name: &str) -> (&'d str, String) {
+    let section = doc
+        .sections
+        .iter()
+        .find(|s| s.breadcrumb == [name])
+        .unwrap_or_else(|| panic!("no item {name} in {:?}", names(doc)));
+    assert_eq!(section.blocks[0].kind, BlockKind::Item);
+    let docs = section.blocks[1..]
+        .iter()
+        .map(|b| b.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    (&section.blocks[0].text, docs)
+}
+
+#[test]
+fn javascript_exports_classes_and_commonjs_assignments() {
+    let src = r#"/**
+ * Creates an event emitter.
+ * @example
+ * const e = createEmitter();
+ * e.on('x', f);
+ */
+export function createEmitter(options = {}) {
+  return new Emitter(options);
+}
+
+/** Not exported: internal. */
+function helper() {}
+
+export class Emitter {
+  /**
+   * Registers `listener` for {@link Emitter#emit} calls.
+   * @param {string} name the event
+   */
+  on(name, listener) {}
+
+  /** Private by convention. */
+  _drain() {}
+
+  /** Truly private. */
+  #secret() {}
+}
+
+/** Default options. */
+export const defaults = { retries: 3 };
+
+/** Debounces `fn`. */
+export const debounce = (fn, ms) => {
+  return fn;
+};
+"#;
+    let doc = extract(src, "packages/emitter/src/index.js");
+    assert_eq!(
+        names(&doc),
+        [
+            "emitter.createEmitter",
+            "emitter.Emitter.on",
+            "emitter.defaults",
+            "emitter.debounce"
+        ]
+    );
+    let (sig, docs) = item(&doc, "emitter.createEmitter");
+    assert_eq!(
+        sig,
+        "```javascript\nexport function createEmitter(options = {})\n```"
+    );
+    assert!(
+        docs.contains("```javascript\nconst e = createEmitter();\ne.on('x', f);\n```"),
+        "{docs}"
+    );
+    let (_, docs) = item(&doc, "emitter.Emitter.on");
+    assert!(
+        docs.contains("Registers `listener` for `Emitter#emit` calls."),
+        "{docs}"
+    );
+    let (sig, _) = item(&doc, "emitter.debounce");
+    assert_eq!(
+        sig,
+        "```javascript\nexport const debounce = (fn, ms) =>\n```"
+    );
+
+    // A CommonJS file (no `export`): documented top-level code is the API.
+    let cjs = "/**\n * Listen for connections.\n * @public\n */\napp.listen = function listen() {\n  return 1;\n};\n\n/** @private */\napp.init = function () {};\n";
+    let doc = extract(cjs, "lib/application.js");
+    assert_eq!(names(&doc), ["application.app.listen"]);
+}
+
+#[test]
+fn typescript_interfaces_types_and_members() {
+    let src = r#"/** Options for a query. */
+export interface QueryOptions<T> {
+  /** The cache key. */
+  queryKey: readonly unknown[];
+  /** Fetches the data. */
+  queryFn(context: QueryContext): Promise<T>;
+}
+
+/** A query's status. */
+export type Status = 'pending' | 'error' | 'success';
+
+/** Log levels. */
+export enum Level { Debug, Info }
+
+export class QueryClient {
+  /** Fetches a query and caches it. */
+  public async fetchQuery<T>(options: QueryOptions<T>): Promise<T> {
+    return undefined as T;
+  }
+  /** Hidden. */
+  private gc(): void {}
+}
+
+export namespace Util {
+  /** Sleeps. */
+  export function sleep(ms: number): Promise<void> { return Promise.resolve(); }
+}
+
+/** @internal */
+export function internalOnly() {}
+"#;
+    let doc = extract(src, "src/core.ts");
+    assert_eq!(
+        names(&doc),
+        [
+            "core.QueryOptions",
+            "core.QueryOptions.queryKey",
+            "core.QueryOptions.queryFn",
+            "core.Status",
+            "core.Level",
+            "core.QueryClient.fetchQuery",
+            "core.Util.sleep"
+        ]
+    );
+    let (sig, _) = item(&doc, "core.QueryClient.fetchQuery");
+    assert_eq!(
+        sig,
+        "```typescript\npublic async fetchQuery<T>(options: QueryOptions<T>): Promise<T>\n```"
+    );
+    let (sig, _) = item(&doc, "core.Status");
+    assert_eq!(
+        sig,
+        "```typescript\nexport type Status = 'pending' | 'error' | 'success';\n```"
+    );
+
+    let tsx = "/** A button. */\nexport function Button({ label }: Props) {\n  return <button>{label}</button>;\n}\n";
+    let doc = extract(tsx, "src/components/Button.tsx");
+    assert_eq!(names(&doc), ["components.Button.Button"]);
+    assert!(
+        item(&doc, "components.Button.Button")
+            .0
+            .starts_with("```tsx\n")
+    );
+}
+
+#[test]
+fn go_exported_declarations_and_package_docs() {
+    let src = r#"// Package ratelimit provides token buckets.
+//
+// Use it like this:
+//
+//	b := ratelimit.New(10)
+//	b.Take()
+package ratelimit
+
+// Bucket is a token bucket.
+type Bucket struct {
+	rate int
+}
+
+// New returns a bucket that refills at rate tokens a second.
+func New(rate int) *Bucket {
+	return &Bucket{rate: rate}
+}
+
+// Take waits for a token.
+func (b *Bucket) Take() time.Time {
+	return time.Now()
+}
+
+// take is unexported.
+func (b *Bucket) take() {}
+
+// Modes of a bucket.
+const (
+	Blocking = iota
+	NonBlocking
+)
+
+var (
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("closed")
+)
+"#;
+    let doc = extract(src, "ratelimit/bucket.go");
+    assert_eq!(
+        names(&doc),
+        [
+            "ratelimit",
+            "ratelimit.Bucket",
+            "ratelimit.New",
+            "ratelimit.Bucket.Take",
+            "ratelimit.Blocking",
+            "ratelimit.ErrClosed"
+        ]
+    );
+    assert_eq!(doc.title.as_deref(), Some("ratelimit"));
+    let module_text: String = doc.sections[0]
+        .blocks
+        .iter()
+        .map(|b| b.text.clone())
+        .collect();
+    assert!(
+        module_text.contains("```go\nb := ratelimit.New(10)\nb.Take()\n```"),
+        "{module_text}"
+    );
+    let (sig, _) = item(&doc, "ratelimit.Bucket.Take");
+    assert_eq!(sig, "```go\nfunc (b *Bucket) Take() time.Time\n```");
+    let (sig, _) = item(&doc, "ratelimit.Bucket");
+    assert_eq!(sig, "```go\ntype Bucket struct {\n\trate int\n}\n```");
+}
+
+#[test]
+fn java_public_members_with_javadoc() {
+    let src = r#"package com.example.http;
+
+/**
+ * An HTTP client.
+ * <p>Use {@link #send} to send requests:
+ * <pre>{@code
+ * Client c = new Client();
+ * c.send(req);
+ * }</pre>
+ */
+public class Client {
+    /** The default timeout, in seconds. */
+    public static final int TIMEOUT = 30;
+
+    /** Creates a client. */
+    public Client() {}
+
+    /**
+     * Sends a request.
+     * @param request the request
+     * @return the response
+     */
+    @Override
+    public Response send(Request request) throws IOException {
+        return null;
+    }
+
+    /** Not API. */
+    private void reset() {}
+
+    /** A listener. */
+    public interface Listener {
+        /** Called on each response. */
+        void onResponse(Response r);
+    }
+}
+
+/** Package-private. */
+class Hidden {}
+"#;
+    let doc = extract(src, "src/main/java/com/example/http/Client.java");
+    assert_eq!(
+        names(&doc),
+        [
+            "com.example.http.Client",
+            "com.example.http.Client.TIMEOUT",
+            "com.example.http.Client.Client",
+            "com.example.http.Client.send",
+            "com.example.http.Client.Listener",
+            "com.example.http.Client.Listener.onResponse"
+        ]
+    );
+    let (_, docs) = item(&doc, "com.example.http.Client");
+    assert!(docs.contains("Use `#send` to send requests:"), "{docs}");
+    assert!(
+        docs.contains("```java\nClient c = new Client();\nc.send(req);\n```"),
+        "{docs}"
+    );
+    let (sig, _) = item(&doc, "com.example.http.Client.send");
+    assert_eq!(
+        sig,
+        "```java\n@Override\npublic Response send(Request request) throws IOException\n```"
+    );
+}
+
+#[test]
+fn c_headers_and_cpp_classes() {
+    let c = r#"/* Copyright banner. */
+
+#ifndef MINI_H
+#define MINI_H
+
+/** Maximum length of a key. */
+#define MINI_KEY_MAX 64
+
+/**
+ * Opens a database at @p path.
+ * \code
+ * mini_db *db = mini_open("x.db");
+ * \endcode
+ */
+mini_db *mini_open(const char *path);
+
+/* A key-value pair. */
+typedef struct {
+    const char *key;
+    const char *value;
+} mini_pair;
+
+static int helper(void) { return 0; }
+
+#endif
+"#;
+    let doc = extract(c, "include/mini.h");
+    assert_eq!(names(&doc), ["MINI_KEY_MAX", "mini_open", "mini_pair"]);
+    let (sig, docs) = item(&doc, "mini_open");
+    assert_eq!(sig, "```cpp\nmini_db *mini_open(const char *path)\n```");
+    assert!(
+        docs.contains("```cpp\nmini_db *db = mini_open(\"x.db\");\n```"),
+        "{docs}"
+    );
+
+    let cpp = r#"namespace net {
+
+/// A TCP connection.
+class Connection {
+  public:
+    /// Connects to `host`.
+    explicit Connection(const std::string& host);
+
+    /// Sends bytes; returns how many were sent.
+    size_t send(const void* data, size_t len);
+
+  private:
+    /// Not API.
+    void reset();
+};
+
+/// Parses an address.
+template <typename T>
+T parse(const std::string& s) {
+    return T{};
+}
+
+}  // namespace net
+"#;
+    let doc = extract(cpp, "src/net/connection.hpp");
+    assert_eq!(
+        names(&doc),
+        [
+            "net::Connection",
+            "net::Connection::Connection",
+            "net::Connection::send",
+            "net::parse"
+        ]
+    );
+    let (sig, _) = item(&doc, "net::parse");
+    assert_eq!(
+        sig,
+        "```cpp\ntemplate <typename T>\nT parse(const std::string& s)\n```"
+    );
+    let (sig, _) = item(&doc, "net::Connection::send");
+    assert_eq!(
+        sig,
+        "```cpp\nsize_t send(const void* data, size_t len)\n```"
+    );
+}
+
+#[test]
+fn rust_wrapper_macros_fields_variants_and_hidden_items() {
+    let src = r#"cfg_rt! {
+    /// Spawns a blocking task.
+    pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R> {
+        todo!()
+    }
+}
+
+/// Settings.
+pub struct Config {
+    /// Worker threads.
+    pub workers: usize,
+    /// Private field.
+    secret: u8,
+}
+
+/// What went wrong.
+pub enum Error {
+    /// The deadline passed.
+    Elapsed,
+}
+
+/// Hidden helper.
+#[doc(hidden)]
+pub fn hidden() {}
+
+/// Crate-internal.
+pub(crate) fn internal() {}
+
+#[cfg(test)]
+mod tests {
+    /// Not API.
+    pub fn t() {}
+}
+"#;
+    let doc = extract(src, "src/task/blocking.rs");
+    assert_eq!(
+        names(&doc),
+        [
+            "task::blocking::spawn_blocking",
+            "task::blocking::Config",
+            "task::blocking::Config::workers",
+            "task::blocking::Error",
+            "task::blocking::Error::Elapsed"
+        ]
+    );
+    let section = &doc.sections[0];
+    assert_eq!(
+        section.blocks[0].text,
+        "```rust\npub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>\n```"
+    );
+    assert_eq!(section.blocks[0].start_line, 3);
+    assert_eq!(section.blocks[1].start_line, 2);
+}
+
+#[test]
+fn broken_source_is_parsed_partially_and_never_panics() {
+    // A syntax error in one function leaves the next one extractable.
+    let src =
+        "/// Good.\npub fn good() {}\n\npub fn broken( {\n\n/// Also good.\npub fn after() {}\n";
+    let doc = extract(src, "src/lib.rs");
+    assert!(
+        names(&doc).contains(&"good".to_owned()),
+        "{:?}",
+        names(&doc)
+    );
+
+    // Truncated files, stray bytes and odd nesting in every language.
+    let samples = [
+        "/** doc */ export function f(a, b",
+        "def f(:\n    \"\"\"doc\n",
+        "package p\n// Doc\nfunc F(",
+        "/** doc */ public class {",
+        "/// doc\nint f(int a,",
+        "\u{fffd}\u{fffd} /// \u{0}\n pub fn",
+        &"{[(".repeat(5000),
+        &format!("/// d\npub mod a {{ {} }}", "pub mod b { ".repeat(300)),
+    ];
+    for grammar in GRAMMARS {
+        for sample in &samples {
+            let path = format!("src/x.{}", grammar.extensions[0]);
+            parse_code(sample, &path, grammar.language, &|_| None).unwrap();
+        }
+    }
+}
