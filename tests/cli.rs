@@ -33,6 +33,7 @@ fn index_list_search_reindex_remove() {
         "translation",
         "binary",
         "unsupported format .png",
+        "excluded by the library config",
     ] {
         assert!(report.contains(reason), "report lacks {reason}: {report}");
     }
@@ -49,8 +50,8 @@ fn index_list_search_reindex_remove() {
     );
     let version = &lib["versions"][0];
     assert_eq!(
-        version["files"], 6,
-        "README, 3 guide pages, the RST reference, the Python module"
+        version["files"], 9,
+        "README, 3 guide pages, the RST reference, a notebook, the Python, TypeScript and Go sources"
     );
     let chunks = version["chunks"].as_i64().unwrap();
     assert!(chunks >= 12, "{chunks} chunks");
@@ -79,8 +80,17 @@ fn index_list_search_reindex_remove() {
             "bm25",
         ],
     );
+    // The library's rules (context7.json) lead, then the results.
     assert!(
-        text.starts_with("### Scheduling\n\nSource: docs/guide/scheduling.mdx#L7-L"),
+        text.starts_with("### Rules from the library's maintainers\n\n- Always await"),
+        "{text}"
+    );
+    let results = text
+        .split_once("--------------------------------\n\n")
+        .unwrap()
+        .1;
+    assert!(
+        results.starts_with("### Scheduling\n\nSource: docs/guide/scheduling.mdx#L7-L"),
         "{text}"
     );
     assert!(
@@ -262,7 +272,7 @@ fn an_interrupted_index_leaves_the_previous_index_queryable() {
     assert_eq!(answer["results"][0]["path"], "docs/guide/workers.md");
     let list: Value = serde_json::from_str(&twinmcp_ok(&data, &["list", "--json"])).unwrap();
     assert_eq!(
-        list[0]["versions"][0]["files"], 6,
+        list[0]["versions"][0]["files"], 9,
         "the old build is the one served"
     );
 
@@ -270,7 +280,7 @@ fn an_interrupted_index_leaves_the_previous_index_queryable() {
         &data,
         &["index", big.to_str().unwrap(), "--id", "/acme/fish"],
     );
-    assert!(out.contains("306 files"), "{out}");
+    assert!(out.contains("309 files"), "{out}");
     assert_eq!(
         std::fs::read_dir(data.join("builds")).unwrap().count(),
         1,

@@ -35,6 +35,13 @@ def text_of(result):
     return "\n".join(c.text for c in result.content if c.type == "text")
 
 
+def results_of(result):
+    """The result sections of a query-docs answer, without the library's rules."""
+    text = result if isinstance(result, str) else text_of(result)
+    parts = text.split("--------------------------------")
+    return [p for p in parts if not p.lstrip().startswith("### Rules from the library")]
+
+
 def call(twinmcp_bin, data_dir, tool, args, model=None):
     async def go():
         async with session(twinmcp_bin, data_dir, model) as s:
@@ -94,7 +101,9 @@ def test_query_docs_returns_whole_sections_with_sources(twinmcp_bin, data_dir):
     assert first["breadcrumb"] == "Workers › Retries and backoff"
     assert first["start_line"] < first["end_line"]
     text = text_of(result)
-    assert text.startswith("### Workers › Retries and backoff\n\nSource: docs/guide/workers.md#L")
+    # The library's rules (context7.json) come first, then the results.
+    results = text.split("--------------------------------\n\n", 1)[1]
+    assert results.startswith("### Workers › Retries and backoff\n\nSource: docs/guide/workers.md#L")
     assert "backoff: { type: \"exponential\", delay: 1000 }," in text
     assert "\n--------------------------------\n" in text
     assert sc["tokens_used"] <= 5000
@@ -106,7 +115,7 @@ def test_query_docs_indexes_rst_and_mdx(twinmcp_bin, data_dir):
     mdx = call(twinmcp_bin, data_dir, "query-docs", {"libraryId": LIBRARY_ID, "query": "cron schedule with a time zone"})
     top = mdx.structuredContent["results"][0]
     assert top["path"] == "docs/guide/scheduling.mdx"
-    section = text_of(mdx).split("--------------------------------")[0]
+    section = results_of(mdx)[0]
     assert "await queue.schedule(" in section
     assert "<Tab" not in section
     # The fence nested in JSX closes: the paragraph after it is prose again.
@@ -123,6 +132,52 @@ def test_an_exact_api_name_wins(twinmcp_bin, data_dir, query, item):
     top = result.structuredContent["results"][0]
     assert top["breadcrumb"] == item
     assert top["path"] == "python/src/lanternfish/queue.py"
+
+
+@pytest.mark.parametrize("query,item,path", [
+    ("enqueueJob with retry attempts", "ts.client.enqueueJob", "clients/ts/src/client.ts"),
+    ("LanternfishClient.cancelJob", "ts.client.LanternfishClient.cancelJob", "clients/ts/src/client.ts"),
+    ("what does Drain() return", "lanternfish.Client.Drain", "clients/go/lanternfish/client.go"),
+    ("JobOptions", "ts.client.JobOptions", "clients/ts/src/client.ts"),
+])
+def test_exact_api_names_win_in_every_language(twinmcp_bin, data_dir, query, item, path):
+    result = call(twinmcp_bin, data_dir, "query-docs", {"libraryId": LIBRARY_ID, "query": query})
+    top = result.structuredContent["results"][0]
+    assert (top["breadcrumb"], top["path"]) == (item, path)
+
+
+def test_code_items_show_signature_docs_and_tagged_examples(twinmcp_bin, data_dir):
+    text = text_of(call(twinmcp_bin, data_dir, "query-docs",
+                        {"libraryId": LIBRARY_ID, "query": "enqueueJob"}))
+    first = results_of(text)[0]
+    assert "### ts.client.enqueueJob" in first
+    assert "```typescript\nexport async function enqueueJob(queue: string, payload: unknown, " in first
+    assert '```typescript\nconst id = await enqueueJob("emails"' in first
+    assert "refresh" not in text and "backoffMs" not in text, "private and undocumented code is left out"
+
+
+def test_notebooks_are_indexed(twinmcp_bin, data_dir):
+    result = call(twinmcp_bin, data_dir, "query-docs",
+                  {"libraryId": LIBRARY_ID, "query": "watch the thumbnail backlog of a notebook worker"})
+    top = result.structuredContent["results"][0]
+    assert top["path"] == "docs/tutorial.ipynb"
+    assert "print(queue.stats())" in text_of(result)
+
+
+def test_config_rules_lead_every_answer_and_excluded_folders_are_not_indexed(twinmcp_bin, data_dir):
+    result = call(twinmcp_bin, data_dir, "query-docs",
+                  {"libraryId": LIBRARY_ID, "query": "zanzibarian publish script release process"})
+    text = text_of(result)
+    assert text.startswith("### Rules from the library's maintainers\n\n- Always await queue.close()")
+    assert "Queue.add_bulk, not a loop" in text
+    assert result.structuredContent["rules"][1].startswith("Enqueue more than 100 jobs")
+    assert "zanzibarian" not in text.lower(), "docs/internal is excluded by context7.json"
+
+
+@pytest.mark.parametrize("name", ["@lanternfish/client", "lanternfish-queue"])
+def test_package_aliases_from_twinmcp_json_resolve(twinmcp_bin, data_dir, name):
+    result = call(twinmcp_bin, data_dir, "resolve-library-id", {"libraryName": name})
+    assert result.structuredContent["libraries"][0]["id"] == LIBRARY_ID
 
 
 def test_docstrings_render_with_signature_and_private_items_are_skipped(twinmcp_bin, data_dir):

@@ -13,7 +13,9 @@ use crate::chunk::{Chunk, ChunkLimits, chunk_document};
 use crate::embed::{BertEmbedder, Embedder, locate_model};
 use crate::index::{BREADCRUMB_SEPARATOR, IndexWriter, LibraryMeta};
 use crate::parse::parse_document;
-use crate::source::{CrawlOptions, crawl_folder, identify_library, normalize_library_id};
+use crate::source::{
+    CrawlOptions, PathFilter, crawl_folder, identify_library, load_config, normalize_library_id,
+};
 
 #[derive(Args)]
 pub struct IndexArgs {
@@ -92,17 +94,33 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
         .canonicalize()
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.path.display()))?;
     let identity = identify_library(&root);
+    let (config, warnings) = load_config(&root);
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
+    // Command-line flags win over the config file, which wins over what the
+    // repository itself suggests (remote, README).
     let id = match &args.id {
         Some(id) => normalize_library_id(id).map_err(anyhow::Error::msg)?,
-        None => identity.id.clone(),
+        None => config.id.clone().unwrap_or(identity.id.clone()),
     };
     let library = LibraryMeta {
         id: id.clone(),
-        title: args.title.clone().unwrap_or(identity.title),
-        description: args.description.clone().unwrap_or(identity.description),
+        title: args
+            .title
+            .clone()
+            .or(config.title.clone())
+            .unwrap_or(identity.title),
+        description: args
+            .description
+            .clone()
+            .or(config.description.clone())
+            .unwrap_or(identity.description),
         source: identity
             .remote
             .unwrap_or_else(|| root.display().to_string()),
+        rules: config.rules.clone(),
+        aliases: config.aliases.clone(),
     };
 
     let embedder: Option<BertEmbedder> = if args.no_vectors {
@@ -115,6 +133,7 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
     let options = CrawlOptions {
         max_file_size: args.max_file_size,
         include_tests: args.include_tests,
+        filter: PathFilter::new(&config),
     };
     let crawl = crawl_folder(&root, &options)?;
     eprintln!(

@@ -119,13 +119,19 @@ pub fn search(context: &Context, args: SearchArgs) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&answer_structured(
                 &ranked.library,
                 &ranked.version,
+                &ranked.rules,
                 &answer
             ))?
         );
     } else {
         print!(
             "{}",
-            render_answer(&answer, args.tokens, ranked.degraded.as_deref())
+            render_answer(
+                &answer,
+                &ranked.rules,
+                args.tokens,
+                ranked.degraded.as_deref()
+            )
         );
     }
     Ok(())

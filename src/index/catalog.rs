@@ -15,7 +15,9 @@ CREATE TABLE IF NOT EXISTS libraries (
     id          TEXT PRIMARY KEY,
     title       TEXT NOT NULL,
     description TEXT NOT NULL,
-    source      TEXT NOT NULL
+    source      TEXT NOT NULL,
+    rules       TEXT NOT NULL DEFAULT '[]',
+    aliases     TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS builds (
     id          INTEGER PRIMARY KEY,
@@ -62,13 +64,24 @@ CREATE TABLE IF NOT EXISTS embeddings (
 /// Breadcrumb parts are stored joined by this separator.
 pub const BREADCRUMB_SEPARATOR: &str = " › ";
 
+/// Columns added after the first release, with their definitions; a
+/// catalog from an older TwinMCP gains them when opened.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("libraries", "rules", "TEXT NOT NULL DEFAULT '[]'"),
+    ("libraries", "aliases", "TEXT NOT NULL DEFAULT '[]'"),
+];
+
 /// A library as listed to users and to `resolve-library-id`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Library {
     pub id: String,
     pub title: String,
     pub description: String,
     pub source: String,
+    /// The library owners' rules, shown above every `query-docs` answer.
+    pub rules: Vec<String>,
+    /// Other names it resolves by (package names).
+    pub aliases: Vec<String>,
     pub versions: Vec<Version>,
 }
 
@@ -99,6 +112,22 @@ pub struct StoredChunk {
     pub tokens: u32,
 }
 
+fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
+    for (table, column, definition) in ADDED_COLUMNS {
+        let exists: bool = conn.query_row(
+            &format!("SELECT count(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+            [column],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !exists {
+            conn.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+            ))?;
+        }
+    }
+    Ok(())
+}
+
 /// A connection to the catalog database.
 pub struct Catalog {
     conn: Connection,
@@ -113,6 +142,7 @@ impl Catalog {
             .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
             .and_then(|_| conn.execute_batch(SCHEMA))
+            .and_then(|_| add_missing_columns(&conn))
             .map_err(|e| IndexError::sqlite(path, e))?;
         Ok(Catalog { conn })
     }
@@ -124,8 +154,8 @@ impl Catalog {
     /// Every library with at least one ready build, ordered by id.
     pub fn libraries(&self) -> Result<Vec<Library>, IndexError> {
         let mut stmt = self.conn.prepare(
-            "SELECT l.id, l.title, l.description, l.source, b.id, b.version, b.source_rev, b.model,
-                    b.created_at, b.files, b.chunks, b.bytes
+            "SELECT l.id, l.title, l.description, l.source, l.rules, l.aliases,
+                    b.id, b.version, b.source_rev, b.model, b.created_at, b.files, b.chunks, b.bytes
              FROM libraries l JOIN builds b ON b.library_id = l.id AND b.state = 'ready'
              ORDER BY l.id, b.version DESC",
         )?;
@@ -136,11 +166,13 @@ impl Catalog {
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
-                version_from_row(r, 4)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                version_from_row(r, 6)?,
             ))
         })?;
         for row in rows {
-            let (id, title, description, source, version) = row?;
+            let (id, title, description, source, rules, aliases, version) = row?;
             match out.last_mut() {
                 Some(lib) if lib.id == id => lib.versions.push(version),
                 _ => out.push(Library {
@@ -148,11 +180,28 @@ impl Catalog {
                     title,
                     description,
                     source,
+                    rules: serde_json::from_str(&rules).unwrap_or_default(),
+                    aliases: serde_json::from_str(&aliases).unwrap_or_default(),
                     versions: vec![version],
                 }),
             }
         }
         Ok(out)
+    }
+
+    /// The rules the owners of `library` set in its config file.
+    pub fn rules(&self, library: &str) -> Result<Vec<String>, IndexError> {
+        let rules: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT rules FROM libraries WHERE id = ?1",
+                [library],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(rules
+            .and_then(|r| serde_json::from_str(&r).ok())
+            .unwrap_or_default())
     }
 
     /// The ready build of `library` at `version` (empty: the default).

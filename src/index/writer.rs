@@ -24,6 +24,10 @@ pub struct LibraryMeta {
     pub description: String,
     /// Where it was indexed from (a path or URL), for `list` and updates.
     pub source: String,
+    /// Rules shown above every answer (from the library config).
+    pub rules: Vec<String>,
+    /// Other names it resolves by (from the library config).
+    pub aliases: Vec<String>,
 }
 
 /// Counts reported when a build is committed.
@@ -228,13 +232,17 @@ impl IndexWriter {
             params![self.build_id, self.files, self.chunks, bytes as i64],
         )?;
         conn.execute(
-            "INSERT INTO libraries (id, title, description, source) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET title = ?2, description = ?3, source = ?4",
+            "INSERT INTO libraries (id, title, description, source, rules, aliases)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE
+             SET title = ?2, description = ?3, source = ?4, rules = ?5, aliases = ?6",
             params![
                 self.library.id,
                 self.library.title,
                 self.library.description,
-                self.library.source
+                self.library.source,
+                serde_json::to_string(&self.library.rules).unwrap_or_else(|_| "[]".into()),
+                serde_json::to_string(&self.library.aliases).unwrap_or_else(|_| "[]".into()),
             ],
         )?;
         conn.execute_batch("COMMIT")?;

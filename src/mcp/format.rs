@@ -51,8 +51,34 @@ pub fn libraries_structured(resolved: &[Resolved]) -> Value {
 }
 
 /// `query-docs` text: each section under its breadcrumb with its source.
-pub fn render_answer(answer: &Answer, budget: u32, degraded: Option<&str>) -> String {
+/// `rules` (from the library's config file) come first, as the maintainers'
+/// instructions for using the library.
+pub fn render_answer(
+    answer: &Answer,
+    rules: &[String],
+    budget: u32,
+    degraded: Option<&str>,
+) -> String {
     let mut out = String::new();
+    if !rules.is_empty() {
+        out.push_str(
+            "### Rules from the library's maintainers
+
+",
+        );
+        for rule in rules {
+            out.push_str(&format!(
+                "- {rule}
+"
+            ));
+        }
+        out.push_str(&format!(
+            "
+{RESULT_SEPARATOR}
+
+"
+        ));
+    }
     if let Some(reason) = degraded {
         out.push_str(&format!("Note: semantic search is unavailable ({reason}); these results come from keyword search only.\n\n"));
     }
@@ -85,7 +111,7 @@ pub fn render_answer(answer: &Answer, budget: u32, degraded: Option<&str>) -> St
     out
 }
 
-pub fn answer_structured(library: &str, version: &str, answer: &Answer) -> Value {
+pub fn answer_structured(library: &str, version: &str, rules: &[String], answer: &Answer) -> Value {
     let results: Vec<Value> = answer
         .parts
         .iter()
@@ -115,5 +141,6 @@ pub fn answer_structured(library: &str, version: &str, answer: &Answer) -> Value
         "results": results,
         "tokens_used": answer.tokens_used,
         "omitted": answer.omitted,
+        "rules": rules,
     })
 }

@@ -84,7 +84,8 @@ fn tools() -> Vec<Tool> {
                 }
             },
             "tokens_used": {"type": "integer"},
-            "omitted": {"type": "integer"}
+            "omitted": {"type": "integer"},
+            "rules": {"type": "array", "items": {"type": "string"}, "description": "The library maintainers' rules for using it."}
         },
         "required": ["libraryId", "version", "results", "tokens_used", "omitted"]
     }));
@@ -285,11 +286,13 @@ impl TwinServer {
             .engine
             .search(&library, query, self.engine.mode, MAX_RESULTS * 2)?;
         let answer = assemble_answer(ranked.hits, budget, MAX_RESULTS);
-        let text = format::render_answer(&answer, budget, ranked.degraded.as_deref());
+        let text =
+            format::render_answer(&answer, &ranked.rules, budget, ranked.degraded.as_deref());
         let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
         result.structured_content = Some(format::answer_structured(
             &ranked.library,
             &ranked.version,
+            &ranked.rules,
             &answer,
         ));
         Ok(result)

@@ -59,6 +59,8 @@ pub struct Ranked {
     pub library: String,
     pub version: String,
     pub hits: Vec<Hit>,
+    /// The library owners' rules for using it, shown above the results.
+    pub rules: Vec<String>,
     /// Set when vector search was wanted but could not run; says why.
     pub degraded: Option<String>,
 }
@@ -235,11 +237,10 @@ impl Engine {
             Mode::Hybrid => fuse_ranks(&bm25, &dense, self.fusion),
         };
         let ids: Vec<i64> = fused.iter().map(|h| h.0).collect();
-        let chunks = self
-            .catalog
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .chunks(&ids)?;
+        let (chunks, rules) = {
+            let catalog = self.catalog.lock().unwrap_or_else(|e| e.into_inner());
+            (catalog.chunks(&ids)?, catalog.rules(&library)?)
+        };
         let score: HashMap<i64, f32> = fused.into_iter().collect();
         let mut hits: Vec<Hit> = chunks
             .into_iter()
@@ -260,6 +261,7 @@ impl Engine {
             library,
             version: build.name,
             hits: merge_sections(hits),
+            rules,
             degraded,
         })
     }

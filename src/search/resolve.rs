@@ -98,6 +98,16 @@ pub fn resolve_libraries(name: &str, query: Option<&str>, libraries: &[Library])
                     name_score(&wanted, &normalize(org)) * 0.5,
                 ]
                 .into_iter()
+                .chain(lib.aliases.iter().map(|a| {
+                    // `@scope/name` also answers to `name`.
+                    let alias = normalize(a);
+                    let last = normalize(a.rsplit('/').next().unwrap_or(a));
+                    if alias == wanted {
+                        1.1
+                    } else {
+                        name_score(&wanted, &alias).max(name_score(&wanted, &last)) * 0.95
+                    }
+                }))
                 .fold(0.0, f32::max)
             };
             (score > 0.0).then(|| Resolved {
@@ -135,8 +145,7 @@ mod tests {
             id: id.into(),
             title: title.into(),
             description: description.into(),
-            source: String::new(),
-            versions: vec![],
+            ..Default::default()
         }
     }
 
@@ -174,5 +183,17 @@ mod tests {
             "/b/router"
         );
         assert_eq!(ids("router", Some("HTTP servers"), &libs)[0], "/a/router");
+    }
+
+    #[test]
+    fn package_name_aliases_resolve() {
+        let mut query = lib("/tanstack/query", "TanStack Query", "Data fetching");
+        query.aliases = vec!["@tanstack/react-query".into()];
+        let libs = [lib("/facebook/react", "React", "UI library"), query];
+        assert_eq!(
+            ids("@tanstack/react-query", None, &libs)[0],
+            "/tanstack/query"
+        );
+        assert_eq!(ids("react-query", None, &libs)[0], "/tanstack/query");
     }
 }

@@ -4,11 +4,13 @@
 //! Skipping is data, not failure: every file that is not indexed is reported
 //! with the reason.
 
+mod config;
 mod library;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use config::{CONFIG_FILES, LibraryConfig, PathFilter, PreviousVersion, load_config};
 pub use library::{identify_library, normalize_library_id};
 
 use crate::parse::Format;
@@ -26,6 +28,8 @@ pub struct CrawlOptions {
     pub max_file_size: u64,
     /// Index test code and test folders too.
     pub include_tests: bool,
+    /// The library config's folder and file rules.
+    pub filter: PathFilter,
 }
 
 impl Default for CrawlOptions {
@@ -33,6 +37,7 @@ impl Default for CrawlOptions {
         CrawlOptions {
             max_file_size: 2 << 20,
             include_tests: false,
+            filter: PathFilter::default(),
         }
     }
 }
@@ -55,6 +60,8 @@ pub enum SkipReason {
     License,
     Translation,
     Test,
+    /// Left out by `folders`/`excludeFolders`/`excludeFiles` in the library config.
+    ExcludedByConfig,
     Unreadable(String),
     /// Not a documentation format TwinMCP parses; carries the extension.
     Unsupported(String),
@@ -69,6 +76,7 @@ impl std::fmt::Display for SkipReason {
             SkipReason::License => f.write_str("licence"),
             SkipReason::Translation => f.write_str("translation"),
             SkipReason::Test => f.write_str("test code"),
+            SkipReason::ExcludedByConfig => f.write_str("excluded by the library config"),
             SkipReason::Unreadable(e) => write!(f, "unreadable: {e}"),
             SkipReason::Unsupported(ext) => write!(f, "unsupported format .{ext}"),
         }
@@ -168,6 +176,10 @@ pub fn crawl_folder(root: &Path, options: &CrawlOptions) -> Result<Crawl, Source
     let english_trees = english_trees(&candidates);
     for (rel, abs) in candidates {
         let format = Format::from_path(&rel);
+        if !options.filter.allows(&rel) {
+            crawl.skipped.push((rel, SkipReason::ExcludedByConfig));
+            continue;
+        }
         if let Some(reason) = skip_by_name(&rel, format, options, &english_trees) {
             crawl.skipped.push((rel, reason));
             continue;
@@ -247,14 +259,12 @@ fn skip_by_name(
         }
     }
     if !options.include_tests {
-        let in_test_dir = dirs
-            .iter()
-            .any(|d| {
-                matches!(
-                    *d,
-                    "tests" | "test" | "testing" | "benches" | "fuzz" | "__tests__" | "__mocks__"
-                )
-            });
+        let in_test_dir = dirs.iter().any(|d| {
+            matches!(
+                *d,
+                "tests" | "test" | "testing" | "benches" | "fuzz" | "__tests__" | "__mocks__"
+            )
+        });
         let stem = name.split('.').next().unwrap_or(&name);
         let test_file = matches!(format, Some(Format::Code(_)))
             && (name.starts_with("test_")
@@ -327,7 +337,7 @@ mod tests {
             root,
             &CrawlOptions {
                 max_file_size: 50,
-                include_tests: false,
+                ..Default::default()
             },
         )
         .unwrap();
