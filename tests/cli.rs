@@ -287,3 +287,79 @@ fn an_interrupted_index_leaves_the_previous_index_queryable() {
         "leftovers removed"
     );
 }
+
+/// Broken input of every kind is reported and skipped, or parsed as far as it
+/// goes; the index run succeeds and the good files answer.
+#[test]
+fn broken_files_are_reported_and_never_stop_an_index() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let repo = tmp.path().join("repo");
+    let write = |rel: &str, bytes: &[u8]| {
+        let path = repo.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    write("README.md", b"# Broken\n\nA library with broken files.\n");
+    // A syntax error in the middle: the items around it are still extracted.
+    write(
+        "src/lib.rs",
+        b"/// Opens the vault door.\npub fn open_vault() {}\n\npub fn broken( {\n\n/// Closes the vault door.\npub fn close_vault() {}\n",
+    );
+    // Truncated mid-docstring, and invalid UTF-8 in the middle of a doc.
+    write(
+        "pkg/trunc.py",
+        b"def ok():\n    \"\"\"Fine.\"\"\"\n\ndef cut(:\n    \"\"\"never closed\n",
+    );
+    write(
+        "docs/latin1.md",
+        b"# Caf\xe9 guide\n\nThe espresso_machine setting brews coffee.\n",
+    );
+    write("docs/bad.ipynb", b"{\"cells\": [ {\"cell_type\": ");
+    write(
+        "context7.json",
+        b"{\"rules\": \"not a list\", \"projectTitle\": \"Broken\"}",
+    );
+    // 50 MB of generated code: over the size limit, skipped without reading.
+    let line = "pub fn generated() -> u32 { 42 }\n";
+    write(
+        "src/generated.rs",
+        line.repeat(50 * 1024 * 1024 / line.len()).as_bytes(),
+    );
+
+    let out = twinmcp(
+        &data,
+        &["index", repo.to_str().unwrap(), "--id", "/acme/broken"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("docs/bad.ipynb: not a valid Jupyter notebook"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("context7.json: field `rules` must be an array of strings"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("over the size limit"), "{stdout}");
+    assert!(stdout.contains("1 failed to parse"), "{stdout}");
+
+    let list: Value = serde_json::from_str(&twinmcp_ok(&data, &["list", "--json"])).unwrap();
+    assert_eq!(
+        list[0]["title"], "Broken",
+        "the valid fields of the config still apply"
+    );
+    for (query, path) in [
+        ("close_vault", "src/lib.rs"),
+        ("espresso_machine", "docs/latin1.md"),
+        ("ok function fine", "pkg/trunc.py"),
+    ] {
+        let answer: Value = serde_json::from_str(&twinmcp_ok(
+            &data,
+            &["search", "/acme/broken", query, "--mode", "bm25", "--json"],
+        ))
+        .unwrap();
+        assert_eq!(answer["results"][0]["path"], path, "{query}: {answer}");
+    }
+}
