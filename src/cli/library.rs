@@ -111,6 +111,7 @@ pub fn search(context: &Context, args: SearchArgs) -> anyhow::Result<()> {
     let mut engine = Engine::open(&context.data, slot)?;
     engine.fusion = args.ranking.fusion();
     engine.name_bonus = args.ranking.name_bonus;
+    engine.code_weight = args.ranking.code_weight;
     let ranked = engine.search(&args.library, &args.query, args.mode, 40)?;
     let answer = assemble_answer(ranked.hits, args.tokens, 20);
     if args.json {

@@ -67,6 +67,10 @@ pub struct RankingArgs {
     /// Scale of the bonus for sections documenting an API the query names (0 turns it off)
     #[arg(long, env = "TWINMCP_NAME_BONUS", default_value_t = 1.0)]
     pub name_bonus: f32,
+    /// Weight of API-reference sections extracted from source code in answers to
+    /// questions that name no API (1 treats them like prose docs)
+    #[arg(long, env = "TWINMCP_CODE_WEIGHT", default_value_t = 0.8)]
+    pub code_weight: f32,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

@@ -22,6 +22,7 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
     engine.mode = args.mode;
     engine.fusion = args.ranking.fusion();
     engine.name_bonus = args.ranking.name_bonus;
+    engine.code_weight = args.ranking.code_weight;
     let engine = Arc::new(engine);
     // Load the model before the first query so that query pays no start-up cost.
     let warm = engine.clone();

@@ -82,6 +82,8 @@ pub struct Engine {
     pub mode: Mode,
     /// Scale of the bonus for hits documenting an item the query names (0: off).
     pub name_bonus: f32,
+    /// Score factor for API items from source code when the query names no API.
+    pub code_weight: f32,
     /// Candidates taken from each retriever before fusion.
     pub depth: usize,
 }
@@ -107,6 +109,7 @@ impl Engine {
             fusion: Fusion::default(),
             mode: Mode::Hybrid,
             name_bonus: 1.0,
+            code_weight: 0.8,
             depth: 50,
         })
     }
@@ -254,6 +257,18 @@ impl Engine {
                 (Mode::Hybrid, Fusion::Rrf { k, .. }) => 1.0 / (k + 1.0),
                 _ => 0.5 * hits.iter().map(|h| h.score).fold(0.0f32, f32::max),
             };
+        if self.code_weight != 1.0 && !names_an_api(query) {
+            for hit in &mut hits {
+                if is_source_code(&hit.chunk.path) {
+                    hit.score *= self.code_weight;
+                }
+            }
+            hits.sort_by(|a, b| {
+                b.score
+                    .total_cmp(&a.score)
+                    .then(a.chunk.id.cmp(&b.chunk.id))
+            });
+        }
         boost_named_items(query, &mut hits, bonus);
         hits.truncate(limit);
         let hits = merge_sections(hits);
@@ -299,6 +314,19 @@ fn query_identifiers(query: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether `query` is a short lookup of the APIs it names.
+fn names_an_api(query: &str) -> bool {
+    query.split_whitespace().count() <= LOOKUP_WORDS && !query_identifiers(query).is_empty()
+}
+
+/// Whether `path` is a source file whose API items were extracted (not an example).
+fn is_source_code(path: &str) -> bool {
+    matches!(
+        crate::parse::Format::from_path(path),
+        Some(crate::parse::Format::Code(_))
+    )
 }
 
 /// The item name a chunk documents: the last segment of its breadcrumb's
