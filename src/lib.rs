@@ -3,6 +3,7 @@
 //! The binary (`main.rs`) is glue over these modules; benchmarks use them
 //! directly. Data flows `source → parse → chunk → embed → index → search → mcp`.
 
+pub mod auth;
 pub mod chunk;
 pub mod cli;
 pub mod embed;

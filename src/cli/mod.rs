@@ -1,6 +1,7 @@
 //! Command-line interface: clap definitions and one function per subcommand.
 
 mod index;
+mod keys;
 mod library;
 mod model;
 mod serve;
@@ -40,13 +41,16 @@ pub enum Command {
     List(library::ListArgs),
     /// Search one library's docs from the command line
     Search(library::SearchArgs),
-    /// Serve the MCP tools over stdio
+    /// Serve the MCP tools over stdio, or over HTTP with --http
     Serve(serve::ServeArgs),
     /// Remove an indexed library
     Remove(library::RemoveArgs),
     /// Manage the embedding model
     #[command(subcommand)]
     Model(model::ModelCommand),
+    /// Manage API keys for the HTTP server
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 /// How hybrid search fuses its two rankings (for tuning and evaluation).
@@ -110,5 +114,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&context, args),
         Command::Remove(args) => library::remove(&context, args),
         Command::Model(cmd) => model::run(&context, cmd),
+        Command::Keys(cmd) => keys::run(&context, cmd),
     }
 }

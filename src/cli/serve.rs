@@ -1,14 +1,29 @@
-//! `twinmcp serve`: MCP over stdio.
+//! `twinmcp serve`: MCP over stdio (the default) or Streamable HTTP.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use clap::Args;
 
 use super::{Context, RankingArgs};
+use crate::auth::Rate;
+use crate::mcp::HttpOptions;
 use crate::search::{Engine, Mode, ModelSlot};
 
 #[derive(Args)]
 pub struct ServeArgs {
+    /// Serve MCP over Streamable HTTP at /mcp instead of stdio [default address: 127.0.0.1:7777]
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:7777")]
+    http: Option<SocketAddr>,
+    /// Also accept this Host name (HTTP; repeatable), e.g. docs.internal.example.com
+    #[arg(long, value_name = "HOST")]
+    allowed_host: Vec<String>,
+    /// Also accept requests from this browser Origin (HTTP; repeatable), e.g. https://app.example.com
+    #[arg(long, value_name = "ORIGIN")]
+    allowed_origin: Vec<String>,
+    /// Rate limit for callers without an API key, per IP address (HTTP), e.g. 120/min
+    #[arg(long, value_name = "RATE")]
+    rate_limit: Option<Rate>,
     /// Retrievers behind query-docs (for evaluation; hybrid is best)
     #[arg(long, value_enum, env = "TWINMCP_MODE", default_value_t = Mode::Hybrid)]
     mode: Mode,
@@ -32,5 +47,16 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(crate::mcp::serve_stdio(engine))
+    match args.http {
+        None => runtime.block_on(crate::mcp::serve_stdio(engine)),
+        Some(addr) => {
+            let options = HttpOptions {
+                addr,
+                allowed_hosts: args.allowed_host,
+                allowed_origins: args.allowed_origin,
+                anonymous_rate: args.rate_limit,
+            };
+            runtime.block_on(crate::mcp::serve_http(engine, &context.data, options))
+        }
+    }
 }

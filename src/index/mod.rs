@@ -92,6 +92,12 @@ impl DataDir {
         self.root.join("builds").join(build_id.to_string())
     }
 
+    /// The API keys of the HTTP server (kept apart from the catalog so that
+    /// copies of the index never carry them).
+    pub fn keys_path(&self) -> PathBuf {
+        self.root.join("keys.sqlite")
+    }
+
     pub fn models_dir(&self) -> PathBuf {
         self.root.join("models")
     }

@@ -1,4 +1,4 @@
-//! The MCP server: Context7-compatible tools over stdio (rmcp).
+//! The MCP server: Context7-compatible tools over stdio or Streamable HTTP (rmcp).
 //!
 //! Only this module knows MCP wire types. Tool arguments are read by hand so
 //! that the names older clients send (`context7CompatibleLibraryID`,
@@ -6,6 +6,7 @@
 //! what was wrong.
 
 pub mod format;
+mod http;
 mod tools;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use rmcp::ServiceExt;
 
 use crate::search::Engine;
 
+pub use http::{HttpOptions, MAX_BODY_BYTES, serve_http};
 pub use tools::{DEFAULT_TOKENS, TwinServer};
 
 /// Serves MCP over stdin/stdout until the client disconnects.

@@ -1,0 +1,398 @@
+//! MCP over Streamable HTTP for teams: `/mcp` (rmcp's streamable HTTP
+//! service on axum) and `/health`, behind the transport checks of the MCP
+//! spec (`Host` and `Origin` allow-lists against DNS rebinding), API keys
+//! and per-caller rate limits.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::TwinServer;
+use crate::auth::{KeyStore, Rate, RateLimiter};
+use crate::index::DataDir;
+use crate::search::Engine;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// How the HTTP server is exposed.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub addr: SocketAddr,
+    /// Extra `Host` names accepted besides loopback and the bound address.
+    pub allowed_hosts: Vec<String>,
+    /// Extra browser origins accepted besides loopback (`https://app.example.com`).
+    pub allowed_origins: Vec<String>,
+    /// Limit for callers without a key (per IP); keys carry their own.
+    pub anonymous_rate: Option<Rate>,
+}
+
+struct Shared {
+    keys: Mutex<KeyStore>,
+    limiter: RateLimiter,
+    hosts: Vec<String>,
+    origins: Vec<String>,
+    anonymous_rate: Option<Rate>,
+    engine: Arc<Engine>,
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes requests in flight.
+pub async fn serve_http(
+    engine: Arc<Engine>,
+    data: &DataDir,
+    options: HttpOptions,
+) -> anyhow::Result<()> {
+    let keys = KeyStore::open(&data.keys_path())?;
+    let active = keys.active_count()?;
+    if !options.addr.ip().is_loopback() && active == 0 {
+        anyhow::bail!(
+            "refusing to serve on {} without authentication: anyone who can reach it could read \
+             every indexed library. Create an API key first (`twinmcp keys create --name NAME`), \
+             or bind to 127.0.0.1",
+            options.addr
+        );
+    }
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if !options.addr.ip().is_unspecified() {
+        hosts.push(options.addr.ip().to_string());
+    }
+    hosts.extend(options.allowed_hosts.iter().map(|h| h.to_ascii_lowercase()));
+    let origins: Vec<String> = options
+        .allowed_origins
+        .iter()
+        .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+        .collect();
+
+    let cancel = CancellationToken::new();
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts.clone())
+        .with_max_request_body_bytes(MAX_BODY_BYTES)
+        .with_cancellation_token(cancel.child_token());
+    let service_engine = engine.clone();
+    let mcp = StreamableHttpService::new(
+        move || Ok(TwinServer::new(service_engine.clone())),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    let shared = Arc::new(Shared {
+        keys: Mutex::new(keys),
+        limiter: RateLimiter::default(),
+        hosts,
+        origins,
+        anonymous_rate: options.anonymous_rate,
+        engine,
+    });
+    let app = Router::new()
+        .nest_service("/mcp", mcp)
+        .route("/health", axum::routing::get(health))
+        .layer(middleware::from_fn_with_state(shared.clone(), guard))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(shared);
+
+    let listener = tokio::net::TcpListener::bind(options.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", options.addr))?;
+    let bound = listener.local_addr()?;
+    eprintln!(
+        "twinmcp: serving MCP at http://{bound}/mcp ({})",
+        if active > 0 {
+            format!("{active} API key(s) active; requests need one")
+        } else {
+            "no API keys: loopback only".to_owned()
+        }
+    );
+    let shutdown = cancel.clone();
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        wait_for_signal().await;
+        eprintln!("twinmcp: shutting down; finishing requests in flight");
+        shutdown.cancel();
+    })
+    .await?;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Host and Origin checks, then authentication and rate limits.
+async fn guard(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers();
+    if let Some(host) = headers.get(header::HOST) {
+        let host = host.to_str().unwrap_or("");
+        if !host_allowed(host, &shared.hosts) {
+            return error(
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "Host `{host}` is not allowed (DNS rebinding protection); add it with --allowed-host"
+                ),
+            );
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        if !origin_allowed(origin, &shared.origins) {
+            return error(
+                StatusCode::FORBIDDEN,
+                &format!("Origin `{origin}` is not allowed; add it with --allowed-origin"),
+            );
+        }
+    }
+    let is_health = request.uri().path() == "/health";
+    let (caller, rate) = {
+        let keys = shared.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let required = match keys.active_count() {
+            Ok(n) => n > 0,
+            Err(e) => {
+                tracing::error!("key store: {e}");
+                return error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the key store cannot be read",
+                );
+            }
+        };
+        match presented_key(headers) {
+            Some(secret) if required => match keys.verify(&secret) {
+                Ok(Some(key)) => (format!("key:{}", key.id), key.rate),
+                Ok(None) => return unauthorized("the API key is not valid (unknown or revoked)"),
+                Err(e) => {
+                    tracing::error!("key store: {e}");
+                    return error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "the key store cannot be read",
+                    );
+                }
+            },
+            None if required && !is_health => {
+                return unauthorized(
+                    "an API key is required: send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`",
+                );
+            }
+            _ => (format!("ip:{}", peer.ip()), shared.anonymous_rate),
+        }
+    };
+    if let Some(rate) = rate.filter(|_| !is_health)
+        && let Err(wait) = shared.limiter.check(&caller, rate)
+    {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let mut response = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("rate limit of {rate} exceeded; retry in {seconds} s"),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        return response;
+    }
+    next.run(request).await
+}
+
+/// The key from `Authorization: Bearer`, `X-API-Key` or `Context7-API-Key`.
+fn presented_key(headers: &HeaderMap) -> Option<String> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_owned())
+        });
+    bearer
+        .or_else(|| {
+            ["x-api-key", "context7-api-key"].iter().find_map(|name| {
+                headers
+                    .get(*name)?
+                    .to_str()
+                    .ok()
+                    .map(|v| v.trim().to_owned())
+            })
+        })
+        .filter(|k| !k.is_empty())
+}
+
+fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    // `[::1]:7777`, `localhost:7777`, `example.com`.
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':')
+            .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+            .map_or(host.as_str(), |(name, _)| name)
+    };
+    allowed.iter().any(|a| a == name || *a == host)
+}
+
+/// Loopback origins on any port, and the configured ones exactly.
+fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
+    let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    if allowed.contains(&origin) {
+        return true;
+    }
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return false;
+    };
+    if scheme != "http" && scheme != "https" {
+        return false;
+    }
+    host_allowed(
+        rest,
+        &["localhost".into(), "127.0.0.1".into(), "::1".into()],
+    )
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({ "error": message }).to_string(),
+    )
+        .into_response()
+}
+
+fn unauthorized(message: &str) -> Response {
+    let mut response = error(StatusCode::UNAUTHORIZED, message);
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"twinmcp\""),
+    );
+    response
+}
+
+/// Liveness and index status.
+async fn health(State(shared): State<Arc<Shared>>) -> Response {
+    let engine = shared.engine.clone();
+    let libraries = tokio::task::spawn_blocking(move || engine.libraries()).await;
+    let body = match libraries {
+        Ok(Ok(libs)) => json!({
+            "status": "ok",
+            "version": env!("CARGO_PKG_VERSION"),
+            "libraries": libs.iter().map(|l| json!({
+                "id": l.id,
+                "versions": l.versions.iter().map(|v| json!({
+                    "version": crate::search::display_version(&v.name),
+                    "chunks": v.chunks,
+                    "indexed_at": v.created_at,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        }),
+        Ok(Err(e)) => {
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("index unavailable: {e}"),
+            );
+        }
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(body.to_string()),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_are_checked_without_their_port() {
+        let allowed: Vec<String> = ["localhost", "127.0.0.1", "::1", "docs.internal"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        for ok in [
+            "localhost:7777",
+            "127.0.0.1",
+            "[::1]:7777",
+            "DOCS.internal:80",
+        ] {
+            assert!(host_allowed(ok, &allowed), "{ok}");
+        }
+        for bad in ["evil.com", "evil.com:7777", "localhost.evil.com", ""] {
+            assert!(!host_allowed(bad, &allowed), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_loopback_and_listed_origins_pass() {
+        let allowed = vec!["https://app.example.com".to_owned()];
+        for ok in [
+            "http://localhost:6274",
+            "http://127.0.0.1",
+            "https://app.example.com/",
+        ] {
+            assert!(origin_allowed(ok, &allowed), "{ok}");
+        }
+        for bad in [
+            "https://evil.com",
+            "null",
+            "http://localhost.evil.com",
+            "https://app.example.com:8443",
+            "file://",
+        ] {
+            assert!(!origin_allowed(bad, &allowed), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys_are_read_from_all_three_headers() {
+        for (name, value) in [
+            ("authorization", "Bearer tmcp_x"),
+            ("authorization", "bearer  tmcp_x "),
+            ("x-api-key", "tmcp_x"),
+            ("context7-api-key", "tmcp_x"),
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                axum::http::HeaderName::from_static(name),
+                value.parse().unwrap(),
+            );
+            assert_eq!(presented_key(&headers).as_deref(), Some("tmcp_x"), "{name}");
+        }
+        assert_eq!(presented_key(&HeaderMap::new()), None);
+    }
+}
