@@ -9,7 +9,7 @@ setup_python() {
     if ! .venv/bin/python -c 'import mcp, pytest' 2>/dev/null; then
         echo "== installing the Python MCP SDK and pytest into .venv" >&2
         python3 -m venv .venv
-        .venv/bin/pip install --quiet --disable-pip-version-check 'mcp>=1.20,<2' 'pytest>=8'
+        .venv/bin/pip install --quiet --disable-pip-version-check 'mcp>=1.25,<2' 'pytest>=8'
     fi
 }
 

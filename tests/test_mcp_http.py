@@ -1,0 +1,168 @@
+"""The real binary serving Streamable HTTP (`serve --http`): the official MCP
+Python SDK over HTTP, the transport checks (Host, Origin), API keys from each
+accepted header, rate limits, /health, and shutdown."""
+import asyncio
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import time
+from contextlib import contextmanager
+
+import httpx
+import pytest
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+from conftest import LIBRARY_ID
+
+INITIALIZE = {
+    "jsonrpc": "2.0", "id": 1, "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+               "clientInfo": {"name": "pytest", "version": "1"}},
+}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+@contextmanager
+def http_server(twinmcp_bin, data_dir, *args):
+    """Starts `serve --http` on a free loopback port; yields its base URL."""
+    proc = subprocess.Popen(
+        [twinmcp_bin, "--data-dir", str(data_dir), "serve", "--http", "127.0.0.1:0", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ),
+    )
+    try:
+        url = None
+        deadline = time.time() + 30
+        lines = []
+        while url is None and time.time() < deadline:
+            ready, _, _ = select.select([proc.stderr], [], [], 1)
+            if ready:
+                line = proc.stderr.readline()
+                lines.append(line)
+                m = re.search(r"serving MCP at (http://\S+)/mcp", line)
+                if m:
+                    url = m.group(1)
+            if proc.poll() is not None:
+                break
+        assert url, f"server did not start: {''.join(lines)}"
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def sdk_session_tools(url, headers=None):
+    async def go():
+        client = httpx.AsyncClient(headers=headers or {}, timeout=30)
+        async with client, streamable_http_client(url + "/mcp", http_client=client) as (read, write, _):
+            async with ClientSession(read, write) as s:
+                await s.initialize()
+                tools = [t.name for t in (await s.list_tools()).tools]
+                resolved = await s.call_tool("resolve-library-id", {"libraryName": "lanternfish"})
+                answer = await s.call_tool("query-docs", {"libraryId": LIBRARY_ID,
+                                                          "query": "retry a failing job with backoff"})
+                legacy = await s.call_tool("get-library-docs", {"context7CompatibleLibraryID": LIBRARY_ID,
+                                                                "topic": "graceful shutdown", "tokens": 1000})
+                bad = await s.call_tool("query-docs", {"libraryId": "/nobody/nothing", "query": "x"})
+                return tools, resolved, answer, legacy, bad
+    return asyncio.run(go())
+
+
+def initialize(url, **headers):
+    return httpx.post(url + "/mcp", json=INITIALIZE, headers={**MCP_HEADERS, **headers}, timeout=30)
+
+
+def test_sdk_over_http_lists_and_calls_every_tool(twinmcp_bin, data_dir):
+    with http_server(twinmcp_bin, data_dir) as (url, _):
+        tools, resolved, answer, legacy, bad = sdk_session_tools(url)
+    assert set(tools) == {"resolve-library-id", "query-docs", "get-library-docs"}
+    assert resolved.structuredContent["libraries"][0]["id"] == LIBRARY_ID
+    assert answer.structuredContent["results"][0]["path"] == "docs/guide/workers.md"
+    assert "Source: docs/guide/workers.md" in answer.content[0].text
+    assert not legacy.isError and legacy.structuredContent["tokens_used"] <= 1000
+    assert bad.isError and "unknown library `/nobody/nothing`" in bad.content[0].text
+
+
+def test_health_reports_the_indexed_libraries(twinmcp_bin, data_dir):
+    with http_server(twinmcp_bin, data_dir) as (url, _):
+        health = httpx.get(url + "/health").json()
+    assert health["status"] == "ok"
+    assert health["libraries"][0]["id"] == LIBRARY_ID
+    assert health["libraries"][0]["versions"][0]["chunks"] > 10
+
+
+def test_foreign_origin_and_host_are_refused(twinmcp_bin, data_dir):
+    with http_server(twinmcp_bin, data_dir, "--allowed-origin", "https://docs.example.com") as (url, _):
+        assert initialize(url, Origin="https://evil.example").status_code == 403
+        assert initialize(url, Origin="null").status_code == 403
+        assert initialize(url, Host="evil.example").status_code == 403
+        rebinding = initialize(url, Host="attacker.example:7777")
+        assert rebinding.status_code == 403 and "DNS rebinding" in rebinding.json()["error"]
+        assert initialize(url, Origin="http://localhost:6274").status_code == 200
+        assert initialize(url, Origin="https://docs.example.com").status_code == 200
+        assert initialize(url).status_code == 200, "no Origin: not a browser"
+
+
+def test_non_loopback_without_keys_is_refused(twinmcp_bin, data_dir):
+    out = subprocess.run([twinmcp_bin, "--data-dir", str(data_dir), "serve", "--http", "0.0.0.0:0"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert "refusing to serve on 0.0.0.0:0 without authentication" in out.stderr
+    assert "twinmcp keys create" in out.stderr
+
+
+def keys(twinmcp_bin, data, *args):
+    out = subprocess.run([twinmcp_bin, "--data-dir", str(data), "keys", *args],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_api_keys_from_every_header_rate_limits_and_revocation(twinmcp_bin, data_dir, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(data_dir, data)
+    alice = keys(twinmcp_bin, data, "create", "--name", "alice")
+    limited = keys(twinmcp_bin, data, "create", "--name", "ci-bot", "--rate", "3/min")
+    assert alice.startswith("tmcp_") and limited.startswith("tmcp_")
+    listed = keys(twinmcp_bin, data, "list")
+    assert "alice" in listed and "3/min" in listed and alice not in listed
+
+    with http_server(twinmcp_bin, data) as (url, _):
+        missing = initialize(url)
+        assert missing.status_code == 401
+        assert missing.headers["www-authenticate"].startswith("Bearer")
+        assert "API key is required" in missing.json()["error"]
+        assert initialize(url, Authorization="Bearer tmcp_not_a_key").status_code == 401
+        for header in ({"Authorization": f"Bearer {alice}"}, {"X-API-Key": alice},
+                       {"Context7-API-Key": alice}):
+            assert initialize(url, **header).status_code == 200, header
+
+        tools, _, answer, _, _ = sdk_session_tools(url, headers={"Authorization": f"Bearer {alice}"})
+        assert "query-docs" in tools and not answer.isError
+
+        statuses = [initialize(url, **{"X-API-Key": limited}).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429], statuses
+        limited_out = initialize(url, **{"X-API-Key": limited})
+        assert limited_out.status_code == 429
+        assert 1 <= int(limited_out.headers["retry-after"]) <= 20
+        assert initialize(url, **{"X-API-Key": alice}).status_code == 200, "limits are per key"
+
+        keys(twinmcp_bin, data, "revoke", "alice")
+        assert initialize(url, **{"X-API-Key": alice}).status_code == 401
+
+
+def test_anonymous_callers_are_limited_per_ip(twinmcp_bin, data_dir):
+    with http_server(twinmcp_bin, data_dir, "--rate-limit", "2/min") as (url, _):
+        statuses = [initialize(url).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+
+
+def test_sigterm_shuts_down_cleanly(twinmcp_bin, data_dir):
+    with http_server(twinmcp_bin, data_dir) as (url, proc):
+        assert initialize(url).status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
