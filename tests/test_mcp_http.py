@@ -27,10 +27,10 @@ MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": 
 
 
 @contextmanager
-def http_server(twinmcp_bin, data_dir, *args):
-    """Starts `serve --http` on a free loopback port; yields its base URL."""
+def http_server(twinmcp_bin, data_dir, *args, addr="127.0.0.1:0"):
+    """Starts `serve --http` on a free port; yields its base URL (loopback)."""
     proc = subprocess.Popen(
-        [twinmcp_bin, "--data-dir", str(data_dir), "serve", "--http", "127.0.0.1:0", *args],
+        [twinmcp_bin, "--data-dir", str(data_dir), "serve", "--http", addr, *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=dict(os.environ),
     )
@@ -43,9 +43,9 @@ def http_server(twinmcp_bin, data_dir, *args):
             if ready:
                 line = proc.stderr.readline()
                 lines.append(line)
-                m = re.search(r"serving MCP at (http://\S+)/mcp", line)
+                m = re.search(r"serving MCP at http://\S+:(\d+)/mcp", line)
                 if m:
-                    url = m.group(1)
+                    url = f"http://127.0.0.1:{m.group(1)}"
             if proc.poll() is not None:
                 break
         assert url, f"server did not start: {''.join(lines)}"
@@ -56,10 +56,10 @@ def http_server(twinmcp_bin, data_dir, *args):
         proc.wait()
 
 
-def sdk_session_tools(url, headers=None):
+def sdk_session_tools(url, headers=None, path="/mcp"):
     async def go():
         client = httpx.AsyncClient(headers=headers or {}, timeout=30)
-        async with client, streamable_http_client(url + "/mcp", http_client=client) as (read, write, _):
+        async with client, streamable_http_client(url + path, http_client=client) as (read, write, _):
             async with ClientSession(read, write) as s:
                 await s.initialize()
                 tools = [t.name for t in (await s.list_tools()).tools]
@@ -73,8 +73,8 @@ def sdk_session_tools(url, headers=None):
     return asyncio.run(go())
 
 
-def initialize(url, **headers):
-    return httpx.post(url + "/mcp", json=INITIALIZE, headers={**MCP_HEADERS, **headers}, timeout=30)
+def initialize(url, path="/mcp", **headers):
+    return httpx.post(url + path, json=INITIALIZE, headers={**MCP_HEADERS, **headers}, timeout=30)
 
 
 def test_sdk_over_http_lists_and_calls_every_tool(twinmcp_bin, data_dir):
@@ -166,3 +166,88 @@ def test_sigterm_shuts_down_cleanly(twinmcp_bin, data_dir):
         assert initialize(url).status_code == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
+
+
+# ------------------------------------------------------------------ OAuth
+
+ISSUER = "https://auth.example.test"
+
+
+@pytest.fixture(scope="module")
+def signing_keys(tmp_path_factory):
+    """An RSA and an EC key pair, and a JWKS file with their public halves."""
+    import json
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwks = {"keys": []}
+    for kid, key, alg in (("rsa-1", rsa_key, RSAAlgorithm), ("ec-1", ec_key, ECAlgorithm)):
+        jwk = json.loads(alg.to_jwk(key.public_key()))
+        jwk.update(kid=kid, use="sig")
+        jwks["keys"].append(jwk)
+    path = tmp_path_factory.mktemp("oauth") / "jwks.json"
+    path.write_text(json.dumps(jwks))
+    return {"jwks": path, "rsa": rsa_key, "ec": ec_key, "stranger": stranger}
+
+
+def token(keys, audience, *, kid="rsa-1", key="rsa", alg="RS256", scope="docs:read",
+          issuer=ISSUER, expires_in=300):
+    import jwt
+    now = int(time.time())
+    claims = {"iss": issuer, "aud": audience, "sub": "user-42", "iat": now,
+              "exp": now + expires_in, "scope": scope}
+    return jwt.encode(claims, keys[key], algorithm=alg, headers={"kid": kid})
+
+
+def oauth_server(twinmcp_bin, data_dir, keys, **kw):
+    return http_server(twinmcp_bin, data_dir, "--oauth-issuer", ISSUER,
+                       "--oauth-jwks", str(keys["jwks"]), **kw)
+
+
+def test_oauth_metadata_and_challenges(twinmcp_bin, data_dir, signing_keys):
+    with oauth_server(twinmcp_bin, data_dir, signing_keys) as (url, _):
+        meta = httpx.get(url + "/.well-known/oauth-protected-resource/mcp/oauth").json()
+        resource = meta["resource"]
+        assert resource.endswith("/mcp/oauth")
+        assert meta["authorization_servers"] == [ISSUER]
+        assert meta["scopes_supported"] == ["docs:read"]
+
+        missing = initialize(url, path="/mcp/oauth")
+        assert missing.status_code == 401
+        challenge = missing.headers["www-authenticate"]
+        assert challenge.startswith("Bearer resource_metadata=")
+        assert "/.well-known/oauth-protected-resource/mcp/oauth" in challenge
+
+        def status(tok):
+            return initialize(url, path="/mcp/oauth", Authorization=f"Bearer {tok}")
+
+        assert status(token(signing_keys, resource)).status_code == 200
+        assert status(token(signing_keys, resource, kid="ec-1", key="ec", alg="ES256")).status_code == 200
+        for bad in (
+            token(signing_keys, resource, expires_in=-120),
+            token(signing_keys, "https://other.example/mcp"),
+            token(signing_keys, resource, issuer="https://evil.example"),
+            token(signing_keys, resource, key="stranger"),
+            token(signing_keys, resource, kid="unknown"),
+            "not.a.jwt",
+        ):
+            refused = status(bad)
+            assert refused.status_code == 401, refused.text
+            assert 'error="invalid_token"' in refused.headers["www-authenticate"]
+        no_scope = status(token(signing_keys, resource, scope="profile"))
+        assert no_scope.status_code == 403
+        assert 'error="insufficient_scope"' in no_scope.headers["www-authenticate"]
+
+        # The SDK works with a token, and API keys are not tokens.
+        good = token(signing_keys, resource)
+        tools, _, answer, _, _ = sdk_session_tools(url, {"Authorization": f"Bearer {good}"}, "/mcp/oauth")
+        assert "query-docs" in tools and not answer.isError
+
+
+def test_oauth_only_server_may_listen_beyond_loopback(twinmcp_bin, data_dir, signing_keys):
+    with oauth_server(twinmcp_bin, data_dir, signing_keys, addr="0.0.0.0:0") as (url, _):
+        assert initialize(url).status_code == 401, "/mcp needs a key off loopback"
+        assert initialize(url, path="/mcp/oauth").status_code == 401

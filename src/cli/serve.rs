@@ -1,12 +1,13 @@
 //! `twinmcp serve`: MCP over stdio (the default) or Streamable HTTP.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
 
 use super::{Context, RankingArgs};
-use crate::auth::Rate;
+use crate::auth::{OAuthConfig, Rate};
 use crate::mcp::HttpOptions;
 use crate::search::{Engine, Mode, ModelSlot};
 
@@ -24,6 +25,18 @@ pub struct ServeArgs {
     /// Rate limit for callers without an API key, per IP address (HTTP), e.g. 120/min
     #[arg(long, value_name = "RATE")]
     rate_limit: Option<Rate>,
+    /// Serve /mcp/oauth for OAuth access tokens issued by this authorization server (HTTP)
+    #[arg(long, value_name = "URL", requires = "oauth_jwks")]
+    oauth_issuer: Option<String>,
+    /// JWKS file with the authorization server's public keys (RS256/ES256)
+    #[arg(long, value_name = "FILE", requires = "oauth_issuer")]
+    oauth_jwks: Option<PathBuf>,
+    /// Public URL of /mcp/oauth, the audience tokens must name [default: http://ADDR/mcp/oauth]
+    #[arg(long, value_name = "URL")]
+    oauth_resource: Option<String>,
+    /// Scope an access token must carry
+    #[arg(long, value_name = "SCOPE", default_value = "docs:read")]
+    oauth_scope: String,
     /// Retrievers behind query-docs (for evaluation; hybrid is best)
     #[arg(long, value_enum, env = "TWINMCP_MODE", default_value_t = Mode::Hybrid)]
     mode: Mode,
@@ -55,6 +68,15 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
                 allowed_hosts: args.allowed_host,
                 allowed_origins: args.allowed_origin,
                 anonymous_rate: args.rate_limit,
+                oauth: match (args.oauth_issuer, args.oauth_jwks) {
+                    (Some(issuer), Some(jwks)) => Some(OAuthConfig {
+                        issuer,
+                        jwks,
+                        resource: args.oauth_resource,
+                        scope: args.oauth_scope,
+                    }),
+                    _ => None,
+                },
             };
             runtime.block_on(crate::mcp::serve_http(engine, &context.data, options))
         }

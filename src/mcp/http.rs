@@ -1,7 +1,9 @@
 //! MCP over Streamable HTTP for teams: `/mcp` (rmcp's streamable HTTP
-//! service on axum) and `/health`, behind the transport checks of the MCP
-//! spec (`Host` and `Origin` allow-lists against DNS rebinding), API keys
-//! and per-caller rate limits.
+//! service on axum, API keys), `/mcp/oauth` (the same tools for OAuth
+//! access tokens, with RFC 9728 metadata at
+//! `/.well-known/oauth-protected-resource`) and `/health`, behind the
+//! transport checks of the MCP spec (`Host` and `Origin` allow-lists
+//! against DNS rebinding) and per-caller rate limits.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -18,7 +20,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::TwinServer;
-use crate::auth::{KeyStore, Rate, RateLimiter};
+use crate::auth::{KeyStore, OAuthConfig, Rate, RateLimiter, TokenError, TokenValidator};
 use crate::index::DataDir;
 use crate::search::Engine;
 
@@ -33,9 +35,26 @@ pub struct HttpOptions {
     pub allowed_hosts: Vec<String>,
     /// Extra browser origins accepted besides loopback (`https://app.example.com`).
     pub allowed_origins: Vec<String>,
-    /// Limit for callers without a key (per IP); keys carry their own.
+    /// Limit for callers without a key (per IP) and OAuth callers (per
+    /// subject); keys carry their own.
     pub anonymous_rate: Option<Rate>,
+    /// Serve `/mcp/oauth` for OAuth access tokens.
+    pub oauth: Option<OAuthConfig>,
 }
+
+/// The OAuth side, once the server knows its own address.
+struct OAuth {
+    validator: TokenValidator,
+    resource: String,
+    /// RFC 9728 metadata URL for this resource.
+    metadata_url: String,
+    issuer: String,
+}
+
+/// Path of the OAuth-protected MCP endpoint.
+const OAUTH_PATH: &str = "/mcp/oauth";
+/// RFC 9728 well-known prefix.
+const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
 
 struct Shared {
     keys: Mutex<KeyStore>,
@@ -44,6 +63,10 @@ struct Shared {
     origins: Vec<String>,
     anonymous_rate: Option<Rate>,
     engine: Arc<Engine>,
+    oauth: Option<OAuth>,
+    /// `/mcp` needs a key even when none exists (then it answers 401): the
+    /// server is not on loopback and only OAuth callers may use it.
+    keys_always_required: bool,
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes requests in flight.
@@ -54,11 +77,12 @@ pub async fn serve_http(
 ) -> anyhow::Result<()> {
     let keys = KeyStore::open(&data.keys_path())?;
     let active = keys.active_count()?;
-    if !options.addr.ip().is_loopback() && active == 0 {
+    let loopback = options.addr.ip().is_loopback();
+    if !loopback && active == 0 && options.oauth.is_none() {
         anyhow::bail!(
             "refusing to serve on {} without authentication: anyone who can reach it could read \
              every indexed library. Create an API key first (`twinmcp keys create --name NAME`), \
-             or bind to 127.0.0.1",
+             configure OAuth (--oauth-issuer and --oauth-jwks), or bind to 127.0.0.1",
             options.addr
         );
     }
@@ -81,39 +105,76 @@ pub async fn serve_http(
         .with_allowed_hosts(hosts.clone())
         .with_max_request_body_bytes(MAX_BODY_BYTES)
         .with_cancellation_token(cancel.child_token());
-    let service_engine = engine.clone();
-    let mcp = StreamableHttpService::new(
-        move || Ok(TwinServer::new(service_engine.clone())),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    );
+    let mcp_service = || {
+        let engine = engine.clone();
+        StreamableHttpService::new(
+            move || Ok(TwinServer::new(engine.clone())),
+            Arc::new(LocalSessionManager::default()),
+            config.clone(),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind(options.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", options.addr))?;
+    let bound = listener.local_addr()?;
+    let oauth = match &options.oauth {
+        Some(config) => {
+            let resource = config
+                .resource
+                .clone()
+                .unwrap_or_else(|| format!("http://{bound}{OAUTH_PATH}"));
+            Some(OAuth {
+                validator: TokenValidator::load(config, &resource)?,
+                metadata_url: metadata_url(&resource),
+                resource,
+                issuer: config.issuer.clone(),
+            })
+        }
+        None => None,
+    };
+    let mut app = Router::new()
+        .nest_service("/mcp", mcp_service())
+        .route("/health", axum::routing::get(health));
+    if oauth.is_some() {
+        app = app
+            .nest_service(OAUTH_PATH, mcp_service())
+            .route(METADATA_PATH, axum::routing::get(resource_metadata))
+            .route(
+                &format!("{METADATA_PATH}{OAUTH_PATH}"),
+                axum::routing::get(resource_metadata),
+            );
+    }
     let shared = Arc::new(Shared {
         keys: Mutex::new(keys),
         limiter: RateLimiter::default(),
         hosts,
         origins,
         anonymous_rate: options.anonymous_rate,
-        engine,
+        engine: engine.clone(),
+        oauth,
+        keys_always_required: !loopback,
     });
-    let app = Router::new()
-        .nest_service("/mcp", mcp)
-        .route("/health", axum::routing::get(health))
+    let app = app
         .layer(middleware::from_fn_with_state(shared.clone(), guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(shared);
+        .with_state(shared.clone());
 
-    let listener = tokio::net::TcpListener::bind(options.addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", options.addr))?;
-    let bound = listener.local_addr()?;
     eprintln!(
         "twinmcp: serving MCP at http://{bound}/mcp ({})",
         if active > 0 {
             format!("{active} API key(s) active; requests need one")
-        } else {
+        } else if loopback {
             "no API keys: loopback only".to_owned()
+        } else {
+            "no API keys: only OAuth callers are served".to_owned()
         }
     );
+    if let Some(oauth) = &shared.oauth {
+        eprintln!(
+            "twinmcp: OAuth-protected MCP at http://{bound}{OAUTH_PATH} (resource {}, issuer {})",
+            oauth.resource, oauth.issuer
+        );
+    }
     let shutdown = cancel.clone();
     axum::serve(
         listener,
@@ -151,7 +212,8 @@ async fn wait_for_signal() {
     }
 }
 
-/// Host and Origin checks, then authentication and rate limits.
+/// Host and Origin checks, then authentication (API keys on `/mcp`, OAuth
+/// tokens on `/mcp/oauth`) and rate limits.
 async fn guard(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -179,11 +241,24 @@ async fn guard(
             );
         }
     }
-    let is_health = request.uri().path() == "/health";
+    let path = request.uri().path();
+    if path == OAUTH_PATH || path.starts_with(&format!("{OAUTH_PATH}/")) {
+        return match oauth_caller(&shared, headers) {
+            Ok(subject) => match shared
+                .anonymous_rate
+                .map(|rate| (rate, shared.limiter.check(&format!("sub:{subject}"), rate)))
+            {
+                Some((rate, Err(wait))) => too_many(rate, wait),
+                _ => next.run(request).await,
+            },
+            Err(refusal) => refusal,
+        };
+    }
+    let is_public = path == "/health" || path.starts_with(METADATA_PATH);
     let (caller, rate) = {
         let keys = shared.keys.lock().unwrap_or_else(|e| e.into_inner());
         let required = match keys.active_count() {
-            Ok(n) => n > 0,
+            Ok(n) => n > 0 || shared.keys_always_required,
             Err(e) => {
                 tracing::error!("key store: {e}");
                 return error(
@@ -204,7 +279,7 @@ async fn guard(
                     );
                 }
             },
-            None if required && !is_health => {
+            None if required && !is_public => {
                 return unauthorized(
                     "an API key is required: send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`",
                 );
@@ -212,25 +287,110 @@ async fn guard(
             _ => (format!("ip:{}", peer.ip()), shared.anonymous_rate),
         }
     };
-    if let Some(rate) = rate.filter(|_| !is_health)
+    if let Some(rate) = rate.filter(|_| !is_public)
         && let Err(wait) = shared.limiter.check(&caller, rate)
     {
-        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-        let mut response = error(
-            StatusCode::TOO_MANY_REQUESTS,
-            &format!("rate limit of {rate} exceeded; retry in {seconds} s"),
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        return response;
+        return too_many(rate, wait);
     }
     next.run(request).await
 }
 
-/// The key from `Authorization: Bearer`, `X-API-Key` or `Context7-API-Key`.
-fn presented_key(headers: &HeaderMap) -> Option<String> {
-    let bearer = headers
+/// The subject of a valid access token, or the 401/403 answer (with the
+/// `WWW-Authenticate` challenge the MCP authorization spec asks for).
+fn oauth_caller(shared: &Shared, headers: &HeaderMap) -> Result<String, Response> {
+    let Some(oauth) = &shared.oauth else {
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            "OAuth is not configured on this server",
+        ));
+    };
+    let refuse = |status, challenge: String, message: &str| {
+        let mut response = error(status, message);
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    };
+    let metadata = &oauth.metadata_url;
+    match bearer(headers).map(|t| oauth.validator.validate(&t)) {
+        Some(Ok(subject)) => Ok(subject),
+        Some(Err(TokenError::InsufficientScope)) => {
+            let scope = oauth.validator.scope();
+            Err(refuse(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "Bearer error=\"insufficient_scope\", scope=\"{scope}\", resource_metadata=\"{metadata}\""
+                ),
+                &format!("the access token lacks the `{scope}` scope"),
+            ))
+        }
+        Some(Err(TokenError::Invalid(why))) => Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            format!("Bearer error=\"invalid_token\", resource_metadata=\"{metadata}\""),
+            &why,
+        )),
+        None => Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            format!("Bearer resource_metadata=\"{metadata}\""),
+            "an OAuth access token is required (Authorization: Bearer <token>)",
+        )),
+    }
+}
+
+fn too_many(rate: Rate, wait: std::time::Duration) -> Response {
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let mut response = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!("rate limit of {rate} exceeded; retry in {seconds} s"),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+/// The RFC 9728 metadata URL of `resource`: the well-known prefix goes
+/// between its origin and its path.
+fn metadata_url(resource: &str) -> String {
+    let (scheme, rest) = resource.split_once("://").unwrap_or(("http", resource));
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    format!(
+        "{scheme}://{authority}{METADATA_PATH}{}",
+        path.trim_end_matches('/')
+    )
+}
+
+/// RFC 9728 protected resource metadata.
+async fn resource_metadata(State(shared): State<Arc<Shared>>) -> Response {
+    let Some(oauth) = &shared.oauth else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "OAuth is not configured on this server",
+        );
+    };
+    let body = json!({
+        "resource": oauth.resource,
+        "authorization_servers": [oauth.issuer],
+        "scopes_supported": [oauth.validator.scope()],
+        "bearer_methods_supported": ["header"],
+        "resource_name": "TwinMCP documentation",
+    });
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The token of `Authorization: Bearer <token>`.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -238,8 +398,13 @@ fn presented_key(headers: &HeaderMap) -> Option<String> {
             scheme
                 .eq_ignore_ascii_case("bearer")
                 .then(|| token.trim().to_owned())
-        });
-    bearer
+        })
+        .filter(|t| !t.is_empty())
+}
+
+/// The key from `Authorization: Bearer`, `X-API-Key` or `Context7-API-Key`.
+fn presented_key(headers: &HeaderMap) -> Option<String> {
+    bearer(headers)
         .or_else(|| {
             ["x-api-key", "context7-api-key"].iter().find_map(|name| {
                 headers
