@@ -103,10 +103,7 @@ impl TokenValidator {
             .scope
             .as_deref()
             .is_some_and(|s| s.split_whitespace().any(|s| s == self.scope))
-            || claims
-                .scp
-                .as_ref()
-                .is_some_and(|s| s.iter().any(|s| *s == self.scope));
+            || claims.scp.as_ref().is_some_and(|s| s.contains(&self.scope));
         if !has_scope {
             return Err(TokenError::InsufficientScope);
         }

@@ -251,7 +251,7 @@ async fn guard(
                 Some((rate, Err(wait))) => too_many(rate, wait),
                 _ => next.run(request).await,
             },
-            Err(refusal) => refusal,
+            Err(refusal) => *refusal,
         };
     }
     let is_public = path == "/health" || path.starts_with(METADATA_PATH);
@@ -297,12 +297,12 @@ async fn guard(
 
 /// The subject of a valid access token, or the 401/403 answer (with the
 /// `WWW-Authenticate` challenge the MCP authorization spec asks for).
-fn oauth_caller(shared: &Shared, headers: &HeaderMap) -> Result<String, Response> {
+fn oauth_caller(shared: &Shared, headers: &HeaderMap) -> Result<String, Box<Response>> {
     let Some(oauth) = &shared.oauth else {
-        return Err(error(
+        return Err(Box::new(error(
             StatusCode::NOT_FOUND,
             "OAuth is not configured on this server",
-        ));
+        )));
     };
     let refuse = |status, challenge: String, message: &str| {
         let mut response = error(status, message);
@@ -311,7 +311,7 @@ fn oauth_caller(shared: &Shared, headers: &HeaderMap) -> Result<String, Response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
         }
-        response
+        Box::new(response)
     };
     let metadata = &oauth.metadata_url;
     match bearer(headers).map(|t| oauth.validator.validate(&t)) {
