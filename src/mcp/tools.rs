@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
+#[allow(deprecated)] // logging/setLevel: deprecated by SEP-2577, still tested by clients
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-    ToolAnnotations,
+    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -317,13 +318,31 @@ impl TwinServer {
 }
 
 impl ServerHandler for TwinServer {
+    #[allow(deprecated)] // logging: see set_level
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_logging()
+                .build(),
+        )
             .with_server_info(Implementation::new("twinmcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(
                 "Offline documentation for the libraries indexed on this machine. Call resolve-library-id to find \
                  a library ID, then query-docs with the user's question.",
             )
+    }
+
+    /// Clients may set a log level; TwinMCP logs to stderr and sends no log
+    /// notifications, so the level is accepted and has nothing to filter.
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        tracing::debug!("client set the log level to {:?}", request.level);
+        Ok(())
     }
 
     async fn list_tools(
