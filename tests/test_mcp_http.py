@@ -251,3 +251,29 @@ def test_oauth_only_server_may_listen_beyond_loopback(twinmcp_bin, data_dir, sig
     with oauth_server(twinmcp_bin, data_dir, signing_keys, addr="0.0.0.0:0") as (url, _):
         assert initialize(url).status_code == 401, "/mcp needs a key off loopback"
         assert initialize(url, path="/mcp/oauth").status_code == 401
+
+
+def test_a_running_server_answers_from_the_new_build_after_reindexing(twinmcp_bin, tmp_path):
+    from conftest import ROOT
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "fixtures" / "lanternfish", repo)
+    data = tmp_path / "data"
+    index = [twinmcp_bin, "--data-dir", str(data), "index", str(repo), "--id", "/acme/fish"]
+    subprocess.run(index, check=True, capture_output=True)
+    query = {"libraryId": "/acme/fish", "query": "how often should the lanterns be polished"}
+
+    async def ask(url):
+        async with httpx.AsyncClient(timeout=30) as client, \
+                streamable_http_client(url + "/mcp", http_client=client) as (read, write, _):
+            async with ClientSession(read, write) as s:
+                await s.initialize()
+                return (await s.call_tool("query-docs", query)).content[0].text
+
+    with http_server(twinmcp_bin, data) as (url, _):
+        before = asyncio.run(ask(url))
+        assert "every full moon" not in before
+        (repo / "docs" / "polishing.md").write_text(
+            "# Polishing\n\nPolish the lanterns every full moon with a dry cloth.\n")
+        subprocess.run(index, check=True, capture_output=True)
+        after = asyncio.run(ask(url))
+        assert "every full moon" in after, "the same query is answered from the new build"

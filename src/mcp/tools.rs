@@ -17,6 +17,8 @@ use super::format;
 use crate::search::{Engine, SearchError, assemble_answer, resolve_libraries};
 
 pub const DEFAULT_TOKENS: u32 = 5000;
+/// Longest a tool call may run.
+const TOOL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub const MIN_TOKENS: u32 = 500;
 pub const MAX_TOKENS: u32 = 50_000;
 /// Longest query accepted, in bytes.
@@ -361,8 +363,18 @@ impl ServerHandler for TwinServer {
         let server = self.clone();
         let name = request.name.to_string();
         let args = request.arguments.unwrap_or_default();
-        // Search is CPU work; a panic in it must not take the server down.
-        let result = tokio::task::spawn_blocking(move || server.dispatch(&name, &args)).await;
+        // Search is CPU work; a panic in it must not take the server down,
+        // and a call that runs away must not hold its client forever.
+        let work = tokio::task::spawn_blocking(move || server.dispatch(&name, &args));
+        let Ok(result) = tokio::time::timeout(TOOL_TIMEOUT, work).await else {
+            return Err(McpError::internal_error(
+                format!(
+                    "the answer took longer than {} s; try again or ask a narrower question",
+                    TOOL_TIMEOUT.as_secs()
+                ),
+                None,
+            ));
+        };
         match result {
             Ok(r) => r.map(Into::into),
             Err(e) => {

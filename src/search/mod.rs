@@ -78,6 +78,8 @@ pub struct Engine {
     builds: Mutex<HashMap<i64, Arc<OpenBuild>>>,
     model: ModelSlot,
     pub fusion: Fusion,
+    /// Recent answers by (build, mode, limit, query).
+    answers: Mutex<AnswerCache>,
     /// Retrievers used by the MCP tools.
     pub mode: Mode,
     /// Scale of the bonus for hits documenting an item the query names (0: off).
@@ -86,6 +88,35 @@ pub struct Engine {
     pub code_weight: f32,
     /// Candidates taken from each retriever before fusion.
     pub depth: usize,
+}
+
+type AnswerKey = (i64, String, usize, String);
+
+/// Answers most recently computed, at most [`AnswerCache::CAPACITY`]; the
+/// oldest goes first.
+#[derive(Default)]
+struct AnswerCache {
+    map: HashMap<AnswerKey, Ranked>,
+    order: std::collections::VecDeque<AnswerKey>,
+}
+
+impl AnswerCache {
+    const CAPACITY: usize = 512;
+
+    fn get(&self, key: &AnswerKey) -> Option<Ranked> {
+        self.map.get(key).cloned()
+    }
+
+    fn insert(&mut self, key: AnswerKey, ranked: Ranked) {
+        if self.map.insert(key.clone(), ranked).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > Self::CAPACITY {
+            if let Some(old) = self.order.pop_front() {
+                self.map.remove(&old);
+            }
+        }
+    }
 }
 
 /// Splits `/org/project[/version]` into the library id and the version ("" for none).
@@ -107,6 +138,7 @@ impl Engine {
             builds: Mutex::new(HashMap::new()),
             model,
             fusion: Fusion::default(),
+            answers: Mutex::new(AnswerCache::default()),
             mode: Mode::Hybrid,
             name_bonus: 1.0,
             code_weight: 0.8,
@@ -192,7 +224,9 @@ impl Engine {
         Ok(open)
     }
 
-    /// Ranks the chunks of `library_id` for `query`.
+    /// Ranks the chunks of `library_id` for `query`. Recent answers are
+    /// kept per build, so a re-indexed library is never answered from the
+    /// cache of its old build.
     pub fn search(
         &self,
         library_id: &str,
@@ -201,6 +235,33 @@ impl Engine {
         limit: usize,
     ) -> Result<Ranked, SearchError> {
         let (library, build) = self.find_build(library_id)?;
+        let key = (build.build_id, format!("{mode:?}"), limit, query.to_owned());
+        if let Some(hit) = self
+            .answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(hit);
+        }
+        let ranked = self.rank(library, build, query, mode, limit)?;
+        if ranked.degraded.is_none() {
+            self.answers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, ranked.clone());
+        }
+        Ok(ranked)
+    }
+
+    fn rank(
+        &self,
+        library: String,
+        build: Version,
+        query: &str,
+        mode: Mode,
+        limit: usize,
+    ) -> Result<Ranked, SearchError> {
         let open = self.open_build(&library, &build)?;
         let depth = self.depth.max(limit);
         let bm25 = if mode == Mode::Vector {
