@@ -1,6 +1,7 @@
 //! `twinmcp index`: crawl, parse, chunk, embed and write one library.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use clap::Args;
@@ -14,13 +15,24 @@ use crate::embed::{BertEmbedder, Embedder, locate_model};
 use crate::index::{BREADCRUMB_SEPARATOR, IndexWriter, LibraryMeta};
 use crate::parse::parse_document;
 use crate::source::{
-    CrawlOptions, PathFilter, crawl_folder, identify_library, load_config, normalize_library_id,
+    Crawl, CrawlOptions, GitSource, LibraryConfig, LibraryIdentity, Location, PathFilter, Revision,
+    crawl_folder, identify_from_git, identify_library, load_config, load_config_with, locate,
+    normalize_library_id,
 };
 
 #[derive(Args)]
 pub struct IndexArgs {
-    /// A documentation folder or local git repository
-    path: PathBuf,
+    /// A git URL (https://, ssh://, git@host:org/repo, file://), a local git repository, or a folder
+    source: String,
+    /// Branch, tag or commit to index [default: the default branch, or `branch` from the library config]
+    #[arg(long = "ref", value_name = "REF")]
+    git_ref: Option<String>,
+    /// Also index these tags as versions: a comma-separated list (v1.2.0,v1.3.0) or a rule (semver:>=1.0)
+    #[arg(long, value_name = "TAGS")]
+    versions: Option<String>,
+    /// Read a local repository's working tree (uncommitted files too) instead of a commit
+    #[arg(long)]
+    worktree: bool,
     /// Library ID (/org/project) [default: from the git remote, else /local/<folder>]
     #[arg(long)]
     id: Option<String>,
@@ -63,11 +75,7 @@ const MAX_INCLUDE_BYTES: u64 = 256 << 10;
 /// `root` and is not itself documentation (Markdown and RST files are
 /// indexed on their own; inlining them would index them twice).
 fn read_include(root: &Path, from: &str, name: &str) -> Option<String> {
-    let lower = name.to_ascii_lowercase();
-    if [".md", ".mdx", ".markdown", ".rst"]
-        .iter()
-        .any(|e| lower.ends_with(e))
-    {
+    if is_doc_file(name) {
         return None;
     }
     let dir = root.join(from).parent()?.to_owned();
@@ -76,6 +84,30 @@ fn read_include(root: &Path, from: &str, name: &str) -> Option<String> {
         return None;
     }
     std::fs::read_to_string(path).ok()
+}
+
+fn is_doc_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".md", ".mdx", ".markdown", ".rst"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+}
+
+/// `name` relative to the folder of `from`, both repository paths; `None`
+/// when it climbs out of the repository.
+fn join_relative(from: &str, name: &str) -> Option<String> {
+    let mut parts: Vec<&str> = from.split('/').collect();
+    parts.pop();
+    for part in name.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// The text the model sees for a chunk: its breadcrumb, then its text.
@@ -87,25 +119,224 @@ fn embedding_text(chunk: &Chunk) -> String {
     )
 }
 
-pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let root = args
-        .path
-        .canonicalize()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.path.display()))?;
-    let identity = identify_library(&root);
-    let (config, warnings) = load_config(&root);
-    for warning in &warnings {
-        eprintln!("warning: {warning}");
+/// Where the files of one build come from. A repository handle is not
+/// `Sync`; parsing threads share it behind a lock (only `include_str!`
+/// lookups need it).
+enum Files {
+    Folder(PathBuf),
+    Git(Arc<Mutex<GitSource>>, Revision),
+}
+
+fn lock(git: &Mutex<GitSource>) -> std::sync::MutexGuard<'_, GitSource> {
+    git.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Files {
+    /// Reads a file named by `include_str!` in `from`.
+    fn include(&self, from: &str, name: &str) -> Option<String> {
+        match self {
+            Files::Folder(root) => read_include(root, from, name),
+            Files::Git(git, revision) => {
+                if is_doc_file(name) {
+                    return None;
+                }
+                let bytes = lock(git).read(revision, &join_relative(from, name)?)?;
+                if bytes.len() as u64 > MAX_INCLUDE_BYTES {
+                    return None;
+                }
+                String::from_utf8(bytes).ok()
+            }
+        }
     }
+
+    fn crawl(&self, options: &CrawlOptions) -> anyhow::Result<Crawl> {
+        Ok(match self {
+            Files::Folder(root) => crawl_folder(root, options)?,
+            Files::Git(git, revision) => lock(git).crawl(revision, options)?,
+        })
+    }
+
+    fn config(&self) -> (LibraryConfig, Vec<String>) {
+        match self {
+            Files::Folder(root) => load_config(root),
+            Files::Git(git, revision) => {
+                let git = lock(git);
+                load_config_with(|name| git.read(revision, name))
+            }
+        }
+    }
+}
+
+pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
+    let location = if args.worktree {
+        Location::Folder(PathBuf::from(&args.source))
+    } else {
+        locate(&args.source)
+    };
+    let git = match &location {
+        Location::Folder(_) => None,
+        Location::Repository(path) => Some(GitSource::open_local(path)?),
+        Location::Remote(url) => {
+            // A commit id can only be reached with full history.
+            let full = args
+                .git_ref
+                .as_deref()
+                .is_some_and(|r| r.len() >= 7 && r.chars().all(|c| c.is_ascii_hexdigit()));
+            Some(GitSource::fetch(url, &context.data.repos_dir(), full)?)
+        }
+    };
+    let Some(git) = git else {
+        let Location::Folder(path) = location else {
+            unreachable!("only folders have no repository")
+        };
+        if args.versions.is_some() || args.git_ref.is_some() {
+            anyhow::bail!(
+                "{}: --ref and --versions need a git repository; this is a plain folder",
+                path.display()
+            );
+        }
+        let root = path
+            .canonicalize()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let identity = identify_library(&root);
+        let files = Files::Folder(root.clone());
+        let (config, warnings) = files.config();
+        let library = library_meta(&args, &config, identity, &root.display().to_string())?;
+        return build(
+            context, &args, &library, &config, &warnings, &files, "", None,
+        );
+    };
+
+    // The config at the default revision may name the branch to index.
+    let default = git.resolve(None)?;
+    let (remote, name) = (git.remote.clone(), git.name.clone());
+    let git = Arc::new(Mutex::new(git));
+    let (config, _) = Files::Git(git.clone(), default.clone()).config();
+    let wanted = args.git_ref.clone().or(config.branch.clone());
+    let revision = match wanted.as_deref() {
+        Some(w) => lock(&git).resolve(Some(w))?,
+        None => default,
+    };
+    let files = Files::Git(git.clone(), revision.clone());
+    let (config, warnings) = files.config();
+    let readme = readme_of(&lock(&git), &revision);
+    let identity = identify_from_git(
+        remote.clone(),
+        &name,
+        readme.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+    );
+    let source = remote.unwrap_or_else(|| args.source.clone());
+    let library = library_meta(&args, &config, identity, &source)?;
+    build(
+        context,
+        &args,
+        &library,
+        &config,
+        &warnings,
+        &files,
+        "",
+        Some(&revision),
+    )?;
+
+    // Tags as versions: from --versions and the config's previousVersions.
+    let (_, tags) = lock(&git).refs();
+    let mut versions: Vec<String> = match args.versions.as_deref() {
+        Some(rule) => select_versions(rule, &tags)?,
+        None => Vec::new(),
+    };
+    for v in &config.previous_versions {
+        if !versions.contains(&v.tag) {
+            versions.push(v.tag.clone());
+        }
+    }
+    for tag in versions {
+        if tag.contains('/') || tag.is_empty() {
+            eprintln!("warning: tag `{tag}` cannot be a version in a library id; skipped");
+            continue;
+        }
+        let revision = lock(&git).resolve(Some(&tag))?;
+        let files = Files::Git(git.clone(), revision.clone());
+        let (config, warnings) = files.config();
+        build(
+            context,
+            &args,
+            &library,
+            &config,
+            &warnings,
+            &files,
+            &tag,
+            Some(&revision),
+        )?;
+    }
+    Ok(())
+}
+
+/// The README at the root of `revision`: its file name and text.
+fn readme_of(git: &GitSource, revision: &Revision) -> Option<(String, String)> {
+    let commit = git.repo.find_commit(revision.commit).ok()?;
+    let tree = commit.tree().ok()?;
+    let mut names: Vec<String> = tree
+        .iter()
+        .filter_map(|e| e.name().ok().map(str::to_owned))
+        .filter(|n| n.to_ascii_lowercase().starts_with("readme"))
+        .collect();
+    names.sort();
+    let name = names.into_iter().next()?;
+    let text = String::from_utf8(git.read(revision, &name)?).ok()?;
+    Some((name, text))
+}
+
+/// Tags selected by `rule`: `semver:<requirement>` (tags read as versions,
+/// a leading `v` allowed) or a comma-separated list of tag names.
+fn select_versions(rule: &str, tags: &[String]) -> anyhow::Result<Vec<String>> {
+    if let Some(req) = rule.strip_prefix("semver:") {
+        let req = semver::VersionReq::parse(req.trim())
+            .map_err(|e| anyhow::anyhow!("--versions {rule}: not a semver requirement: {e}"))?;
+        let mut matched: Vec<(semver::Version, String)> = tags
+            .iter()
+            .filter_map(|t| {
+                let v = semver::Version::parse(t.trim_start_matches('v')).ok()?;
+                req.matches(&v).then(|| (v, t.clone()))
+            })
+            .collect();
+        matched.sort();
+        return Ok(matched.into_iter().map(|(_, t)| t).collect());
+    }
+    let wanted: Vec<String> = rule
+        .split(',')
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let unknown: Vec<&String> = wanted.iter().filter(|t| !tags.contains(t)).collect();
+    if !unknown.is_empty() {
+        let names: Vec<&str> = unknown.iter().map(|t| t.as_str()).collect();
+        anyhow::bail!(
+            "no tag named {}; tags: {}",
+            names.join(", "),
+            if tags.is_empty() {
+                "(none)".to_owned()
+            } else {
+                tags.join(", ")
+            }
+        );
+    }
+    Ok(wanted)
+}
+
+fn library_meta(
+    args: &IndexArgs,
+    config: &LibraryConfig,
+    identity: LibraryIdentity,
+    source: &str,
+) -> anyhow::Result<LibraryMeta> {
     // Command-line flags win over the config file, which wins over what the
     // repository itself suggests (remote, README).
     let id = match &args.id {
         Some(id) => normalize_library_id(id).map_err(anyhow::Error::msg)?,
         None => config.id.clone().unwrap_or(identity.id.clone()),
     };
-    let library = LibraryMeta {
-        id: id.clone(),
+    Ok(LibraryMeta {
+        id,
         title: args
             .title
             .clone()
@@ -116,13 +347,35 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
             .clone()
             .or(config.description.clone())
             .unwrap_or(identity.description),
-        source: identity
-            .remote
-            .unwrap_or_else(|| root.display().to_string()),
+        source: source.to_owned(),
         rules: config.rules.clone(),
         aliases: config.aliases.clone(),
-    };
+    })
+}
 
+/// Crawls, parses, chunks, embeds and writes one build (one version).
+#[allow(clippy::too_many_arguments)]
+fn build(
+    context: &Context,
+    args: &IndexArgs,
+    library: &LibraryMeta,
+    config: &LibraryConfig,
+    warnings: &[String],
+    files: &Files,
+    version: &str,
+    revision: Option<&Revision>,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    let id = &library.id;
+    let label = match (version, revision) {
+        ("", Some(r)) => format!("{id} ({} @ {})", r.label, short_id(r)),
+        ("", None) => id.clone(),
+        (v, Some(r)) => format!("{id}/{v} ({})", short_id(r)),
+        (v, None) => format!("{id}/{v}"),
+    };
     let embedder: Option<BertEmbedder> = if args.no_vectors {
         None
     } else {
@@ -133,11 +386,11 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
     let options = CrawlOptions {
         max_file_size: args.max_file_size,
         include_tests: args.include_tests,
-        filter: PathFilter::new(&config),
+        filter: PathFilter::new(config),
     };
-    let crawl = crawl_folder(&root, &options)?;
+    let crawl = files.crawl(&options)?;
     eprintln!(
-        "{id}: {} documentation files, {} skipped",
+        "{label}: {} documentation files, {} skipped",
         crawl.files.len(),
         crawl.skipped.len()
     );
@@ -148,10 +401,10 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
         .files
         .par_iter()
         .map(|file| {
-            let include = |name: &str| read_include(&root, &file.path, name);
-            let parsed = std::panic::catch_unwind(|| {
+            let include = |name: &str| files.include(&file.path, name);
+            let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 parse_document(&file.text, &file.path, file.format, &include)
-            });
+            }));
             match parsed {
                 Ok(Ok(doc)) => Ok(Prepared {
                     path: file.path.clone(),
@@ -197,11 +450,12 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
     let model = embedder
         .as_ref()
         .map(|e| (e.fingerprint().to_owned(), e.dimensions()));
+    let source_rev = revision.map(|r| r.commit.to_string());
     let mut writer = IndexWriter::begin(
         &context.data,
-        library,
-        "",
-        None,
+        library.clone(),
+        version,
+        source_rev.as_deref(),
         model.as_ref().map(|(f, d)| (f.as_str(), *d)),
     )?;
     let mut vectors: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
@@ -253,7 +507,7 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
     let stats = writer.commit()?;
     let reused = texts.len() - embedded;
     println!(
-        "indexed {id}: {} files, {} chunks ({} embedded, {} reused), {} KiB, in {:.1}s",
+        "indexed {label}: {} files, {} chunks ({} embedded, {} reused), {} KiB, in {:.1}s",
         stats.files,
         stats.chunks,
         embedded,
@@ -273,4 +527,8 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
         println!("skipped: {}", parts.join(", "));
     }
     Ok(())
+}
+
+fn short_id(revision: &Revision) -> String {
+    revision.commit.to_string()[..12].to_owned()
 }

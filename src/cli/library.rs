@@ -66,6 +66,7 @@ pub fn list(context: &Context, args: ListArgs) -> anyhow::Result<()> {
                         "chunks": v.chunks,
                         "bytes": v.bytes,
                         "model": v.model,
+                        "commit": v.source_rev,
                         "indexed_at": v.created_at,
                     })).collect::<Vec<_>>(),
                 })

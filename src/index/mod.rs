@@ -8,6 +8,8 @@
 //! <data-dir>/builds/<id>/vectors.usearch   HNSW index of build <id>
 //! <data-dir>/write.lock         held by the one writer
 //! <data-dir>/models/            installed embedding models
+//! <data-dir>/keys.sqlite        API keys of the HTTP server (hashed)
+//! <data-dir>/repos/<name>.git   bare clones of remote repositories
 //! ```
 
 mod catalog;
@@ -90,6 +92,11 @@ impl DataDir {
 
     pub fn build_dir(&self, build_id: i64) -> PathBuf {
         self.root.join("builds").join(build_id.to_string())
+    }
+
+    /// Bare clones of the remote repositories indexed from URLs.
+    pub fn repos_dir(&self) -> PathBuf {
+        self.root.join("repos")
     }
 
     /// The API keys of the HTTP server (kept apart from the catalog so that

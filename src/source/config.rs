@@ -48,17 +48,22 @@ pub struct PreviousVersion {
 /// Reads the config files in `root`. Returns the merged config and one
 /// warning per problem found (file and field named).
 pub fn load_config(root: &Path) -> (LibraryConfig, Vec<String>) {
+    load_config_with(|name| std::fs::read(root.join(name)).ok())
+}
+
+/// Like [`load_config`], reading each config file's bytes with `read`
+/// (from a folder, or from a git revision); `None` means absent.
+pub fn load_config_with(read: impl Fn(&str) -> Option<Vec<u8>>) -> (LibraryConfig, Vec<String>) {
     let mut config = LibraryConfig::default();
     let mut warnings = Vec::new();
     for name in CONFIG_FILES {
-        let path = root.join(name);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            if path.exists() {
-                warnings.push(format!("{name}: cannot be read as UTF-8 text; ignored"));
-            }
+        let Some(bytes) = read(name) else {
             continue;
         };
-        apply_config(&mut config, name, &text, &mut warnings);
+        match String::from_utf8(bytes) {
+            Ok(text) => apply_config(&mut config, name, &text, &mut warnings),
+            Err(_) => warnings.push(format!("{name}: not UTF-8 text; ignored")),
+        }
     }
     (config, warnings)
 }

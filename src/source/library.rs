@@ -18,25 +18,45 @@ pub struct LibraryIdentity {
 /// git remote (`…/org/project(.git)` → `/org/project`) or `/local/<folder>`,
 /// the title and description from the README's first heading and paragraph.
 pub fn identify_library(root: &Path) -> LibraryIdentity {
-    let remote = git2::Repository::open(root).ok().and_then(|repo| {
-        let name = repo.find_remote("origin").ok().or_else(|| {
-            let names = repo.remotes().ok()?;
-            let first = names.get(0).ok().flatten()?.to_owned();
-            repo.find_remote(&first).ok()
-        })?;
-        name.url().ok().map(str::to_owned)
-    });
+    let remote = git2::Repository::open(root)
+        .ok()
+        .and_then(|repo| remote_url(&repo));
     let folder = root
         .canonicalize()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "library".into());
+    identity(remote, &folder, read_readme(root))
+}
+
+/// The identity of a library read from a git revision: the id from
+/// `remote` (the URL it was cloned from), else `/local/<name>`; title and
+/// description from `readme` (its file name and text).
+pub fn identify_from_git(
+    remote: Option<String>,
+    name: &str,
+    readme: Option<(&str, &str)>,
+) -> LibraryIdentity {
+    let readme = readme.map(|(file, text)| parse_readme(file, text));
+    identity(remote, name, readme)
+}
+
+/// The URL of `repo`'s `origin` remote, or of its first remote.
+pub fn remote_url(repo: &git2::Repository) -> Option<String> {
+    let remote = repo.find_remote("origin").ok().or_else(|| {
+        let names = repo.remotes().ok()?;
+        let first = names.get(0).ok().flatten()?.to_owned();
+        repo.find_remote(&first).ok()
+    })?;
+    remote.url().ok().map(str::to_owned)
+}
+
+fn identity(remote: Option<String>, folder: &str, readme: Option<Document>) -> LibraryIdentity {
     let id = remote
         .as_deref()
         .and_then(id_from_remote)
-        .unwrap_or_else(|| format!("/local/{}", sanitize_segment(&folder)));
-    let readme = read_readme(root);
-    let project = id.rsplit('/').next().unwrap_or(&folder).to_owned();
+        .unwrap_or_else(|| format!("/local/{}", sanitize_segment(folder)));
+    let project = id.rsplit('/').next().unwrap_or(folder).to_owned();
     let title = readme
         .as_ref()
         .and_then(|d| d.title.clone())
@@ -125,13 +145,17 @@ fn read_readme(root: &Path) -> Option<Document> {
         let Ok(text) = std::fs::read_to_string(entry.path()) else {
             continue;
         };
-        return Some(match Format::from_path(&name) {
-            Some(Format::Rst) => parse_rst(&text),
-            Some(Format::Mdx) => parse_markdown(&text, true),
-            _ => parse_markdown(&text, false),
-        });
+        return Some(parse_readme(&name, &text));
     }
     None
+}
+
+fn parse_readme(name: &str, text: &str) -> Document {
+    match Format::from_path(&name.to_ascii_lowercase()) {
+        Some(Format::Rst) => parse_rst(text),
+        Some(Format::Mdx) => parse_markdown(text, true),
+        _ => parse_markdown(text, false),
+    }
 }
 
 /// The first paragraph of prose that reads like a sentence (not badges or links only).

@@ -5,13 +5,19 @@
 //! with the reason.
 
 mod config;
+mod git;
 mod library;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use config::{CONFIG_FILES, LibraryConfig, PathFilter, PreviousVersion, load_config};
-pub use library::{identify_library, normalize_library_id};
+pub use config::{
+    CONFIG_FILES, LibraryConfig, PathFilter, PreviousVersion, load_config, load_config_with,
+};
+pub use git::{GitError, GitSource, Location, Revision, locate};
+pub use library::{
+    LibraryIdentity, identify_from_git, identify_library, normalize_library_id, remote_url,
+};
 
 use crate::parse::Format;
 
@@ -173,8 +179,23 @@ pub fn crawl_folder(root: &Path, options: &CrawlOptions) -> Result<Crawl, Source
         let rel = rel.to_string_lossy().replace('\\', "/");
         candidates.push((rel, entry.path().to_owned()));
     }
-    let english_trees = english_trees(&candidates);
-    for (rel, abs) in candidates {
+    Ok(crawl_entries(crawl, candidates, options, |abs, max| {
+        read_text(abs, max)
+    }))
+}
+
+/// Applies the skip rules to `candidates` (relative path, handle) and reads
+/// the files that pass with `read(handle, size limit)`; shared by the
+/// folder and the git crawlers.
+pub(crate) fn crawl_entries<E>(
+    mut crawl: Crawl,
+    candidates: Vec<(String, E)>,
+    options: &CrawlOptions,
+    mut read: impl FnMut(&E, u64) -> Result<String, SkipReason>,
+) -> Crawl {
+    let paths: Vec<&str> = candidates.iter().map(|(rel, _)| rel.as_str()).collect();
+    let english_trees = english_trees(&paths);
+    for (rel, handle) in candidates {
         let format = Format::from_path(&rel);
         if !options.filter.allows(&rel) {
             crawl.skipped.push((rel, SkipReason::ExcludedByConfig));
@@ -192,7 +213,7 @@ pub fn crawl_folder(root: &Path, options: &CrawlOptions) -> Result<Crawl, Source
             crawl.skipped.push((rel, SkipReason::Unsupported(ext)));
             continue;
         };
-        match read_text(&abs, options.max_file_size) {
+        match read(&handle, options.max_file_size) {
             Ok(text) => crawl.files.push(SourceFile {
                 path: rel,
                 format,
@@ -201,14 +222,14 @@ pub fn crawl_folder(root: &Path, options: &CrawlOptions) -> Result<Crawl, Source
             Err(reason) => crawl.skipped.push((rel, reason)),
         }
     }
-    Ok(crawl)
+    crawl
 }
 
 /// Parent folders that hold both language-coded subfolders and English text;
 /// translations are skipped only there.
-fn english_trees(files: &[(String, PathBuf)]) -> Vec<String> {
+fn english_trees(files: &[&str]) -> Vec<String> {
     let mut parents: BTreeMap<String, (bool, bool)> = BTreeMap::new();
-    for (rel, _) in files {
+    for rel in files {
         let parts: Vec<&str> = rel.split('/').collect();
         for (i, name) in parts.iter().enumerate() {
             let entry = parents.entry(parts[..i].join("/")).or_default();
@@ -289,6 +310,12 @@ fn read_text(path: &Path, max: u64) -> Result<String, SkipReason> {
         return Err(SkipReason::TooLarge);
     }
     let bytes = std::fs::read(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+    decode_text(bytes, &path.display().to_string())
+}
+
+/// File bytes as text: NUL bytes mean binary; a byte-order mark is dropped;
+/// invalid UTF-8 is replaced (and said so) rather than losing the file.
+pub(crate) fn decode_text(bytes: Vec<u8>, label: &str) -> Result<String, SkipReason> {
     if bytes.contains(&0) {
         return Err(SkipReason::Binary);
     }
@@ -296,10 +323,7 @@ fn read_text(path: &Path, max: u64) -> Result<String, SkipReason> {
         Ok(s) => Ok(s.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(s)),
         Err(e) => {
             let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            tracing::warn!(
-                "{}: not valid UTF-8; invalid bytes replaced",
-                path.display()
-            );
+            tracing::warn!("{label}: not valid UTF-8; invalid bytes replaced");
             Ok(lossy)
         }
     }

@@ -1,0 +1,261 @@
+//! Git sources through the real binary: repositories built in temp dirs and
+//! cloned over `file://` (no network), branches, tags, versions side by
+//! side, refetching, and reading commits rather than the working tree.
+
+mod common;
+
+use std::path::Path;
+
+use common::{twinmcp, twinmcp_ok};
+use git2::{Repository, Signature};
+use serde_json::Value;
+
+/// Writes `files` into the work tree of `repo` and commits them on HEAD.
+fn commit(repo: &Repository, files: &[(&str, &str)], message: &str) -> git2::Oid {
+    let root = repo.workdir().unwrap();
+    for (path, text) in files {
+        let full = root.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = Signature::now("Test", "test@example.com").unwrap();
+    let parents: Vec<git2::Commit> = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .into_iter()
+        .collect();
+    let parents: Vec<&git2::Commit> = parents.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+        .unwrap()
+}
+
+fn tag(repo: &Repository, name: &str) {
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.tag_lightweight(name, head.as_object(), false).unwrap();
+}
+
+/// A repository whose `main` went through three releases of its docs, with
+/// a `next` branch ahead of it.
+fn releases(dir: &Path) -> Repository {
+    let repo = Repository::init(dir).unwrap();
+    repo.set_head("refs/heads/main").unwrap();
+    let guide = |how: &str| {
+        format!("# Pumps\n\n## Priming\n\nTo prime the pump, {how}. Priming takes a minute.\n")
+    };
+    commit(
+        &repo,
+        &[
+            (
+                "README.md",
+                "# Pumpkit\n\nPumpkit drives water pumps from a tiny controller.\n",
+            ),
+            ("docs/pumps.md", &guide("turn the brass valve twice")),
+        ],
+        "v0.9",
+    );
+    tag(&repo, "v0.9.0");
+    commit(
+        &repo,
+        &[("docs/pumps.md", &guide("press the blue primer button"))],
+        "v1",
+    );
+    tag(&repo, "v1.0.0");
+    commit(
+        &repo,
+        &[(
+            "docs/pumps.md",
+            &guide("call pump.prime() from the controller"),
+        )],
+        "v2",
+    );
+    tag(&repo, "v2.0.0");
+    {
+        let main = repo.head().unwrap().peel_to_commit().unwrap();
+        repo.branch("next", &main, false).unwrap();
+    }
+    repo.set_head("refs/heads/next").unwrap();
+    commit(
+        &repo,
+        &[(
+            "docs/pumps.md",
+            &guide("say the word prime to the voice assistant"),
+        )],
+        "next",
+    );
+    repo.set_head("refs/heads/main").unwrap();
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    repo
+}
+
+fn top_text(data: &Path, id: &str, query: &str) -> String {
+    let answer: Value = serde_json::from_str(&twinmcp_ok(
+        data,
+        &["search", id, query, "--mode", "bm25", "--json"],
+    ))
+    .unwrap();
+    assert!(
+        !answer["results"][0].is_null(),
+        "{id}: no results for {query}"
+    );
+    // The JSON holds no text; the text form does.
+    twinmcp_ok(
+        data,
+        &["search", id, query, "--mode", "bm25", "--tokens", "500"],
+    )
+}
+
+#[test]
+fn clone_over_file_url_index_branches_tags_and_versions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = tmp.path().join("origin");
+    let data = tmp.path().join("data");
+    releases(&origin);
+    let url = format!("file://{}", origin.display());
+
+    // The default branch, then `--ref` a branch; the catalog records the commit.
+    let out = twinmcp_ok(
+        &data,
+        &["index", &url, "--id", "/acme/pumpkit", "--no-vectors"],
+    );
+    assert!(out.contains("indexed /acme/pumpkit (main @ "), "{out}");
+    assert!(top_text(&data, "/acme/pumpkit", "prime the pump").contains("pump.prime()"));
+    let list: Value = serde_json::from_str(&twinmcp_ok(&data, &["list", "--json"])).unwrap();
+    let main = Repository::open(&origin)
+        .unwrap()
+        .revparse_single("main")
+        .unwrap()
+        .id()
+        .to_string();
+    assert_eq!(list[0]["versions"][0]["commit"], main);
+    assert_eq!(list[0]["source"], url.as_str());
+    assert!(
+        data.join("repos").read_dir().unwrap().count() == 1,
+        "one cached clone"
+    );
+
+    twinmcp_ok(
+        &data,
+        &[
+            "index",
+            &url,
+            "--id",
+            "/acme/pumpkit",
+            "--ref",
+            "next",
+            "--no-vectors",
+        ],
+    );
+    assert!(top_text(&data, "/acme/pumpkit", "prime the pump").contains("voice assistant"));
+
+    // Versions side by side, answering differently; the plain id is the branch.
+    let out = twinmcp_ok(
+        &data,
+        &[
+            "index",
+            &url,
+            "--id",
+            "/acme/pumpkit",
+            "--versions",
+            "v0.9.0,v1.0.0",
+            "--no-vectors",
+        ],
+    );
+    assert!(out.contains("indexed /acme/pumpkit/v1.0.0"), "{out}");
+    assert!(top_text(&data, "/acme/pumpkit/v0.9.0", "prime the pump").contains("brass valve"));
+    assert!(top_text(&data, "/acme/pumpkit/v1.0.0", "prime the pump").contains("blue primer"));
+    assert!(top_text(&data, "/acme/pumpkit", "prime the pump").contains("pump.prime()"));
+    let unknown = twinmcp(&data, &["search", "/acme/pumpkit/v7", "prime"]);
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        err.contains("v0.9.0") && err.contains("v1.0.0") && err.contains("latest"),
+        "an unknown version lists the known ones: {err}"
+    );
+
+    // A semver rule picks tags; an unknown ref names the real ones.
+    let out = twinmcp_ok(
+        &data,
+        &[
+            "index",
+            &url,
+            "--id",
+            "/acme/pumpkit",
+            "--versions",
+            "semver:>=1.0",
+            "--no-vectors",
+        ],
+    );
+    assert!(
+        out.contains("/acme/pumpkit/v1.0.0") && out.contains("/acme/pumpkit/v2.0.0"),
+        "{out}"
+    );
+    assert!(!out.contains("/acme/pumpkit/v0.9.0 "), "{out}");
+    let bad = twinmcp(&data, &["index", &url, "--ref", "nope", "--no-vectors"]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("`nope` is not a branch, tag or commit"),
+        "{err}"
+    );
+    assert!(
+        err.contains("main, next") && err.contains("v2.0.0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_new_commit_upstream_is_fetched_on_the_next_index() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = tmp.path().join("origin");
+    let data = tmp.path().join("data");
+    let repo = releases(&origin);
+    let url = format!("file://{}", origin.display());
+    twinmcp_ok(
+        &data,
+        &["index", &url, "--id", "/acme/pumpkit", "--no-vectors"],
+    );
+    commit(
+        &repo,
+        &[(
+            "docs/flow.md",
+            "# Flow\n\nThe flow sensor reports litres per minute.\n",
+        )],
+        "flow",
+    );
+    let out = twinmcp_ok(
+        &data,
+        &["index", &url, "--id", "/acme/pumpkit", "--no-vectors"],
+    );
+    assert!(out.contains("3 files"), "{out}");
+    assert!(top_text(&data, "/acme/pumpkit", "flow sensor litres").contains("litres per minute"));
+}
+
+#[test]
+fn a_local_repository_is_read_at_its_commit_unless_worktree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pumpkit");
+    let data = tmp.path().join("data");
+    releases(&dir);
+    std::fs::write(
+        dir.join("docs/draft.md"),
+        "# Draft\n\nThe turbine mode is not released yet.\n",
+    )
+    .unwrap();
+    let path = dir.to_str().unwrap();
+    let out = twinmcp_ok(&data, &["index", path, "--no-vectors"]);
+    assert!(out.contains("indexed /local/pumpkit (main @ "), "{out}");
+    assert!(out.contains("2 files"), "uncommitted draft left out: {out}");
+    let out = twinmcp_ok(&data, &["index", path, "--worktree", "--no-vectors"]);
+    assert!(out.contains("3 files"), "{out}");
+    assert!(top_text(&data, "/local/pumpkit", "turbine mode").contains("not released"));
+    let folder = twinmcp(&data, &["index", path, "--worktree", "--ref", "next"]);
+    assert!(!folder.status.success());
+    assert!(String::from_utf8_lossy(&folder.stderr).contains("need a git repository"));
+}
