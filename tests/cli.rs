@@ -104,6 +104,10 @@ fn index_list_search_reindex_remove() {
         again.contains(&format!("0 embedded, {chunks} reused")),
         "embeddings are cached by content: {again}"
     );
+    assert!(
+        again.contains("9 files (9 unchanged, 0 parsed)"),
+        "unchanged files are not parsed again: {again}"
+    );
     let list: Value = serde_json::from_str(&twinmcp_ok(&data, &["list", "--json"])).unwrap();
     assert_eq!(list[0]["versions"].as_array().unwrap().len(), 1);
     assert_eq!(std::fs::read_dir(data.join("builds")).unwrap().count(), 1);
@@ -236,45 +240,71 @@ fn an_interrupted_index_leaves_the_previous_index_queryable() {
         );
         std::fs::write(big.join(format!("docs/page{i}.md")), text).unwrap();
     }
-    let mut child = Command::new(bin())
-        .args([
-            "--data-dir",
-            data.to_str().unwrap(),
-            "index",
-            big.to_str().unwrap(),
-            "--id",
-            "/acme/fish",
-        ])
-        .env("TWINMCP_MODEL", model_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
+    // kill -9 at several points: loading the model, parsing, embedding.
+    for delay_ms in [300, 1200, 2500] {
+        let mut child = Command::new(bin())
+            .args([
+                "--data-dir",
+                data.to_str().unwrap(),
+                "index",
+                big.to_str().unwrap(),
+                "--id",
+                "/acme/fish",
+            ])
+            .env("TWINMCP_MODEL", model_dir())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if delay_ms >= 2500 {
+            // While it writes: a second writer is refused, readers are served.
+            let second = twinmcp(
+                &data,
+                &["index", big.to_str().unwrap(), "--id", "/acme/fish"],
+            );
+            let err = String::from_utf8_lossy(&second.stderr);
+            assert!(
+                !second.status.success() && err.contains("another `twinmcp` process is writing"),
+                "{err}"
+            );
+        }
+        let answer: Value = serde_json::from_str(&twinmcp_ok(
+            &data,
+            &[
+                "search",
+                "/acme/fish",
+                "graceful shutdown on SIGTERM",
+                "--json",
+            ],
+        ))
         .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
-    let still_running = child.try_wait().unwrap().is_none();
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(
-        still_running,
-        "the index run finished before it could be interrupted; add more pages"
-    );
+        assert_eq!(answer["results"][0]["path"], "docs/guide/workers.md");
+        let still_running = child.try_wait().unwrap().is_none();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            still_running,
+            "the index run finished before it could be interrupted; add more pages"
+        );
 
-    let answer: Value = serde_json::from_str(&twinmcp_ok(
-        &data,
-        &[
-            "search",
-            "/acme/fish",
-            "graceful shutdown on SIGTERM",
-            "--json",
-        ],
-    ))
-    .unwrap();
-    assert_eq!(answer["results"][0]["path"], "docs/guide/workers.md");
-    let list: Value = serde_json::from_str(&twinmcp_ok(&data, &["list", "--json"])).unwrap();
-    assert_eq!(
-        list[0]["versions"][0]["files"], 9,
-        "the old build is the one served"
-    );
+        let answer: Value = serde_json::from_str(&twinmcp_ok(
+            &data,
+            &[
+                "search",
+                "/acme/fish",
+                "graceful shutdown on SIGTERM",
+                "--json",
+            ],
+        ))
+        .unwrap();
+        assert_eq!(answer["results"][0]["path"], "docs/guide/workers.md");
+        let list: Value = serde_json::from_str(&twinmcp_ok(&data, &["list", "--json"])).unwrap();
+        assert_eq!(
+            list[0]["versions"][0]["files"], 9,
+            "the old build is the one served after a kill at {delay_ms} ms"
+        );
+    }
 
     let out = twinmcp_ok(
         &data,

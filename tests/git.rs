@@ -233,8 +233,13 @@ fn a_new_commit_upstream_is_fetched_on_the_next_index() {
         &data,
         &["index", &url, "--id", "/acme/pumpkit", "--no-vectors"],
     );
-    assert!(out.contains("3 files"), "{out}");
+    assert!(
+        out.contains("3 files (2 unchanged, 1 parsed), 3 chunks"),
+        "only the new file is parsed: {out}"
+    );
     assert!(top_text(&data, "/acme/pumpkit", "flow sensor litres").contains("litres per minute"));
+    // The reused chunks answer exactly as freshly parsed ones.
+    assert!(top_text(&data, "/acme/pumpkit", "prime the pump").contains("pump.prime()"));
 }
 
 #[test]

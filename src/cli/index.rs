@@ -13,11 +13,11 @@ use super::Context;
 use crate::chunk::{Chunk, ChunkLimits, chunk_document};
 use crate::embed::{BertEmbedder, Embedder, locate_model};
 use crate::index::{BREADCRUMB_SEPARATOR, IndexWriter, LibraryMeta};
-use crate::parse::parse_document;
+use crate::parse::{PARSER_VERSION, parse_document};
 use crate::source::{
     Crawl, CrawlOptions, GitSource, LibraryConfig, LibraryIdentity, Location, PathFilter, Revision,
-    crawl_folder, identify_from_git, identify_library, load_config, load_config_with, locate,
-    normalize_library_id,
+    SourceFile, crawl_folder, identify_from_git, identify_library, load_config, load_config_with,
+    locate, normalize_library_id,
 };
 
 #[derive(Args)]
@@ -62,6 +62,17 @@ struct Prepared {
     title: Option<String>,
     hash: String,
     chunks: Vec<Chunk>,
+    /// Token counts of the chunks, when they come from an earlier build.
+    known_tokens: Option<Vec<u32>>,
+}
+
+/// Identifies what parsing a file yields: its content, its path (code
+/// items are named after it), its format and the parser version.
+fn document_hash(file: &SourceFile) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{PARSER_VERSION}\0{:?}\0{}\0", file.format, file.path).as_bytes());
+    hasher.update(file.text.as_bytes());
+    hex(&hasher.finalize())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -395,12 +406,42 @@ fn build(
         crawl.skipped.len()
     );
 
+    // Files unchanged since the last build of this version keep their
+    // chunks (and token counts); files that inline others are parsed again.
+    let doc_hashes: Vec<String> = crawl.files.iter().map(document_hash).collect();
+    let reusable = {
+        let catalog = context.data.catalog()?;
+        match catalog.ready_build(&library.id, version)? {
+            Some(previous) => {
+                let refs: Vec<&str> = crawl
+                    .files
+                    .iter()
+                    .zip(&doc_hashes)
+                    .filter(|(f, _)| !f.text.contains("include_str!"))
+                    .map(|(_, h)| h.as_str())
+                    .collect();
+                catalog.reusable_documents(previous.build_id, &refs)?
+            }
+            None => Default::default(),
+        }
+    };
+
     // Parse and chunk in parallel; a parser panic skips that file only.
     let limits = ChunkLimits::default();
     let results: Vec<Result<Prepared, (String, String)>> = crawl
         .files
         .par_iter()
-        .map(|file| {
+        .zip(&doc_hashes)
+        .map(|(file, hash)| {
+            if let Some(reused) = reusable.get(hash) {
+                return Ok(Prepared {
+                    path: file.path.clone(),
+                    title: reused.title.clone(),
+                    hash: hash.clone(),
+                    chunks: reused.chunks.iter().map(|c| c.chunk.clone()).collect(),
+                    known_tokens: Some(reused.chunks.iter().map(|c| c.tokens).collect()),
+                });
+            }
             let include = |name: &str| files.include(&file.path, name);
             let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 parse_document(&file.text, &file.path, file.format, &include)
@@ -409,8 +450,9 @@ fn build(
                 Ok(Ok(doc)) => Ok(Prepared {
                     path: file.path.clone(),
                     title: doc.title.clone(),
-                    hash: hex(&Sha256::digest(file.text.as_bytes())),
+                    hash: hash.clone(),
                     chunks: chunk_document(&doc, limits),
+                    known_tokens: None,
                 }),
                 Ok(Err(e)) => Err((file.path.clone(), e.to_string())),
                 Err(_) => Err((file.path.clone(), "parser failed on this file".to_owned())),
@@ -443,10 +485,18 @@ fn build(
         .iter()
         .map(|t| hex(&Sha256::digest(t.as_bytes())[..16]))
         .collect();
-    let tokens: Vec<u32> = match &embedder {
-        Some(e) => texts.par_iter().map(|t| e.count_tokens(t) as u32).collect(),
-        None => texts.iter().map(|t| (t.len() as u32).div_ceil(4)).collect(),
-    };
+    let tokens: Vec<u32> = all
+        .par_iter()
+        .zip(&texts)
+        .map(
+            |(&(d, c), text)| match (&prepared[d].known_tokens, &embedder) {
+                (Some(known), _) => known[c],
+                (None, Some(e)) => e.count_tokens(text) as u32,
+                (None, None) => (text.len() as u32).div_ceil(4),
+            },
+        )
+        .collect();
+    let files_reused = prepared.iter().filter(|p| p.known_tokens.is_some()).count();
     let model = embedder
         .as_ref()
         .map(|e| (e.fingerprint().to_owned(), e.dimensions()));
@@ -507,8 +557,10 @@ fn build(
     let stats = writer.commit()?;
     let reused = texts.len() - embedded;
     println!(
-        "indexed {label}: {} files, {} chunks ({} embedded, {} reused), {} KiB, in {:.1}s",
+        "indexed {label}: {} files ({} unchanged, {} parsed), {} chunks ({} embedded, {} reused), {} KiB, in {:.1}s",
         stats.files,
+        files_reused,
+        prepared.len() - files_reused,
         stats.chunks,
         embedded,
         if embedder.is_some() { reused } else { 0 },

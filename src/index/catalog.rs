@@ -8,7 +8,10 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use std::collections::HashMap;
+
 use super::IndexError;
+use crate::chunk::Chunk;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS libraries (
@@ -69,6 +72,7 @@ pub const BREADCRUMB_SEPARATOR: &str = " › ";
 const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("libraries", "rules", "TEXT NOT NULL DEFAULT '[]'"),
     ("libraries", "aliases", "TEXT NOT NULL DEFAULT '[]'"),
+    ("chunks", "code", "TEXT NOT NULL DEFAULT ''"),
 ];
 
 /// A library as listed to users and to `resolve-library-id`.
@@ -97,6 +101,20 @@ pub struct Version {
     pub files: i64,
     pub chunks: i64,
     pub bytes: i64,
+}
+
+/// A document of an earlier build whose file has not changed.
+#[derive(Debug, Clone)]
+pub struct ReusedDocument {
+    pub title: Option<String>,
+    pub chunks: Vec<ReusedChunk>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReusedChunk {
+    pub chunk: Chunk,
+    pub tokens: u32,
+    pub hash: String,
 }
 
 /// A stored chunk, as returned to search.
@@ -216,6 +234,58 @@ impl Catalog {
                 |r| version_from_row(r, 0),
             )
             .optional()?)
+    }
+
+    /// The chunks of the documents of `build_id` whose hash is in `hashes`,
+    /// to be reused as they are: by document hash, the document's title and
+    /// its chunks with their token counts and text hashes.
+    pub fn reusable_documents(
+        &self,
+        build_id: i64,
+        hashes: &[&str],
+    ) -> Result<HashMap<String, ReusedDocument>, IndexError> {
+        let mut out: HashMap<String, ReusedDocument> = HashMap::new();
+        let mut docs = self
+            .conn
+            .prepare_cached("SELECT id, title FROM documents WHERE build_id = ?1 AND hash = ?2")?;
+        let mut chunks = self.conn.prepare_cached(
+            "SELECT breadcrumb, text, code, start_line, end_line, tokens, hash
+             FROM chunks WHERE document_id = ?1 ORDER BY id",
+        )?;
+        for hash in hashes {
+            let Some((doc_id, title)) = docs
+                .query_row(params![build_id, hash], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+                })
+                .optional()?
+            else {
+                continue;
+            };
+            let rows = chunks.query_map([doc_id], |r| {
+                let breadcrumb: String = r.get(0)?;
+                Ok(ReusedChunk {
+                    chunk: Chunk {
+                        breadcrumb: if breadcrumb.is_empty() {
+                            Vec::new()
+                        } else {
+                            breadcrumb
+                                .split(BREADCRUMB_SEPARATOR)
+                                .map(str::to_owned)
+                                .collect()
+                        },
+                        text: r.get(1)?,
+                        code: r.get(2)?,
+                        start_line: r.get(3)?,
+                        end_line: r.get(4)?,
+                    },
+                    tokens: r.get(5)?,
+                    hash: r.get(6)?,
+                })
+            })?;
+            let chunks = rows.collect::<Result<Vec<_>, _>>()?;
+            out.insert((*hash).to_owned(), ReusedDocument { title, chunks });
+        }
+        Ok(out)
     }
 
     /// Loads chunks by id, in the order given; unknown ids are skipped.

@@ -21,7 +21,9 @@ mod writer;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-pub use catalog::{BREADCRUMB_SEPARATOR, Catalog, Library, StoredChunk, Version};
+pub use catalog::{
+    BREADCRUMB_SEPARATOR, Catalog, Library, ReusedChunk, ReusedDocument, StoredChunk, Version,
+};
 pub use text::TextIndex;
 pub use vector::VectorIndex;
 pub use writer::{IndexWriter, LibraryMeta, decode_vector, encode_vector};

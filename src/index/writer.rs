@@ -146,8 +146,8 @@ impl IndexWriter {
         let breadcrumb = chunk.breadcrumb.join(BREADCRUMB_SEPARATOR);
         let conn = self.catalog.conn();
         conn.prepare_cached(
-            "INSERT INTO chunks (build_id, document_id, breadcrumb, text, path, start_line, end_line, tokens, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO chunks (build_id, document_id, breadcrumb, text, path, start_line, end_line, tokens, hash, code)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
         .execute(params![
             self.build_id,
@@ -158,7 +158,8 @@ impl IndexWriter {
             chunk.start_line,
             chunk.end_line,
             tokens,
-            hash
+            hash,
+            chunk.code
         ])?;
         let chunk_id = conn.last_insert_rowid();
         let title = format!("{doc_title} {path}");
