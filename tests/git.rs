@@ -264,3 +264,47 @@ fn a_local_repository_is_read_at_its_commit_unless_worktree() {
     assert!(!folder.status.success());
     assert!(String::from_utf8_lossy(&folder.stderr).contains("need a git repository"));
 }
+
+#[test]
+fn update_picks_up_new_commits_and_tags_and_is_idle_otherwise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = tmp.path().join("origin");
+    let data = tmp.path().join("data");
+    let repo = releases(&origin);
+    let url = format!("file://{}", origin.display());
+    twinmcp_ok(
+        &data,
+        &[
+            "index",
+            &url,
+            "--id",
+            "/acme/pumpkit",
+            "--versions",
+            "semver:>=1.0",
+        ],
+    );
+    let out = twinmcp_ok(&data, &["update"]);
+    assert_eq!(out.trim(), "/acme/pumpkit: up to date (3 versions checked)");
+
+    commit(
+        &repo,
+        &[(
+            "docs/pumps.md",
+            "# Pumps\n\n## Priming\n\nPumps prime themselves since 3.0.\n",
+        )],
+        "v3",
+    );
+    tag(&repo, "v3.0.0");
+    let out = twinmcp_ok(&data, &["update", "/acme/pumpkit"]);
+    assert!(
+        out.contains("/acme/pumpkit: updated latest @ ") && out.contains("v3.0.0 @ "),
+        "{out}"
+    );
+    assert!(out.contains("(2 unchanged)"), "{out}");
+    assert!(top_text(&data, "/acme/pumpkit/v3.0.0", "prime").contains("prime themselves"));
+    assert!(top_text(&data, "/acme/pumpkit/v1.0.0", "prime").contains("blue primer"));
+    let out = twinmcp_ok(&data, &["update"]);
+    assert!(out.contains("up to date (4 versions checked)"), "{out}");
+    let bad = twinmcp(&data, &["update", "/nobody/nothing"]);
+    assert!(!bad.status.success());
+}

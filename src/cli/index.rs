@@ -54,6 +54,43 @@ pub struct IndexArgs {
     /// Chunks embedded per call to the model
     #[arg(long, default_value_t = 64)]
     batch: usize,
+    /// Leave a version alone when its commit is already indexed (`update`)
+    #[arg(skip)]
+    skip_unchanged: bool,
+}
+
+impl IndexArgs {
+    /// What `update` runs for a library indexed from `source`.
+    pub fn for_update(
+        source: String,
+        id: String,
+        git_ref: Option<String>,
+        versions: Option<String>,
+    ) -> IndexArgs {
+        IndexArgs {
+            source,
+            git_ref,
+            versions,
+            worktree: false,
+            id: Some(id),
+            title: None,
+            description: None,
+            max_file_size: 2 << 20,
+            include_tests: false,
+            no_vectors: false,
+            batch: 64,
+            skip_unchanged: true,
+        }
+    }
+}
+
+/// What one run did, for `update`'s report.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Versions written ("" for the branch), with their commit.
+    pub built: Vec<(String, String)>,
+    /// Versions whose commit was already indexed.
+    pub unchanged: usize,
 }
 
 /// A parsed file ready to be written.
@@ -179,6 +216,12 @@ impl Files {
 }
 
 pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
+    index(context, args).map(|_| ())
+}
+
+/// Indexes what `args` says; reports which versions were written.
+pub fn index(context: &Context, args: IndexArgs) -> anyhow::Result<Outcome> {
+    let mut outcome = Outcome::default();
     let location = if args.worktree {
         Location::Folder(PathBuf::from(&args.source))
     } else {
@@ -213,9 +256,11 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
         let files = Files::Folder(root.clone());
         let (config, warnings) = files.config();
         let library = library_meta(&args, &config, identity, &root.display().to_string())?;
-        return build(
+        build(
             context, &args, &library, &config, &warnings, &files, "", None,
-        );
+        )?;
+        outcome.built.push((String::new(), String::new()));
+        return Ok(outcome);
     };
 
     // The config at the default revision may name the branch to index.
@@ -236,18 +281,37 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
         &name,
         readme.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
     );
-    let source = remote.unwrap_or_else(|| args.source.clone());
+    // Where `update` will look again: the URL, or the local repository
+    // (never its remote: a local checkout is updated from disk).
+    let source = match &location {
+        Location::Remote(url) => url.clone(),
+        Location::Repository(path) | Location::Folder(path) => path
+            .canonicalize()
+            .map_or_else(|_| args.source.clone(), |p| p.display().to_string()),
+    };
     let library = library_meta(&args, &config, identity, &source)?;
-    build(
-        context,
-        &args,
-        &library,
-        &config,
-        &warnings,
-        &files,
-        "",
-        Some(&revision),
-    )?;
+    let already = |version: &str, revision: &Revision| -> anyhow::Result<bool> {
+        let built = context.data.catalog()?.ready_build(&library.id, version)?;
+        Ok(args.skip_unchanged
+            && built.and_then(|b| b.source_rev) == Some(revision.commit.to_string()))
+    };
+    if already("", &revision)? {
+        outcome.unchanged += 1;
+    } else {
+        build(
+            context,
+            &args,
+            &library,
+            &config,
+            &warnings,
+            &files,
+            "",
+            Some(&revision),
+        )?;
+        outcome
+            .built
+            .push((String::new(), revision.commit.to_string()));
+    }
 
     // Tags as versions: from --versions and the config's previousVersions.
     let (_, tags) = lock(&git).refs();
@@ -266,6 +330,10 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
             continue;
         }
         let revision = lock(&git).resolve(Some(&tag))?;
+        if already(&tag, &revision)? {
+            outcome.unchanged += 1;
+            continue;
+        }
         let files = Files::Git(git.clone(), revision.clone());
         let (config, warnings) = files.config();
         build(
@@ -278,8 +346,9 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
             &tag,
             Some(&revision),
         )?;
+        outcome.built.push((tag, revision.commit.to_string()));
     }
-    Ok(())
+    Ok(outcome)
 }
 
 /// The README at the root of `revision`: its file name and text.
@@ -361,6 +430,8 @@ fn library_meta(
         source: source.to_owned(),
         rules: config.rules.clone(),
         aliases: config.aliases.clone(),
+        git_ref: args.git_ref.clone(),
+        version_rule: args.versions.clone(),
     })
 }
 

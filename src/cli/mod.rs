@@ -5,6 +5,7 @@ mod keys;
 mod library;
 mod model;
 mod serve;
+mod update;
 
 use std::path::PathBuf;
 
@@ -45,6 +46,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Remove an indexed library
     Remove(library::RemoveArgs),
+    /// Fetch the git repositories of indexed libraries and index what changed
+    Update(update::UpdateArgs),
     /// Manage the embedding model
     #[command(subcommand)]
     Model(model::ModelCommand),
@@ -113,6 +116,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Search(args) => library::search(&context, args),
         Command::Serve(args) => serve::run(&context, args),
         Command::Remove(args) => library::remove(&context, args),
+        Command::Update(args) => update::run(&context, args),
         Command::Model(cmd) => model::run(&context, cmd),
         Command::Keys(cmd) => keys::run(&context, cmd),
     }

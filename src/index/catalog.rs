@@ -73,6 +73,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("libraries", "rules", "TEXT NOT NULL DEFAULT '[]'"),
     ("libraries", "aliases", "TEXT NOT NULL DEFAULT '[]'"),
     ("chunks", "code", "TEXT NOT NULL DEFAULT ''"),
+    ("libraries", "git_ref", "TEXT"),
+    ("libraries", "version_rule", "TEXT"),
 ];
 
 /// A library as listed to users and to `resolve-library-id`.
@@ -86,6 +88,10 @@ pub struct Library {
     pub rules: Vec<String>,
     /// Other names it resolves by (package names).
     pub aliases: Vec<String>,
+    /// The branch, tag or commit asked for with `--ref`, for `update`.
+    pub git_ref: Option<String>,
+    /// The `--versions` rule, for `update`.
+    pub version_rule: Option<String>,
     pub versions: Vec<Version>,
 }
 
@@ -172,7 +178,7 @@ impl Catalog {
     /// Every library with at least one ready build, ordered by id.
     pub fn libraries(&self) -> Result<Vec<Library>, IndexError> {
         let mut stmt = self.conn.prepare(
-            "SELECT l.id, l.title, l.description, l.source, l.rules, l.aliases,
+            "SELECT l.id, l.title, l.description, l.source, l.rules, l.aliases, l.git_ref, l.version_rule,
                     b.id, b.version, b.source_rev, b.model, b.created_at, b.files, b.chunks, b.bytes
              FROM libraries l JOIN builds b ON b.library_id = l.id AND b.state = 'ready'
              ORDER BY l.id, b.version DESC",
@@ -186,11 +192,16 @@ impl Catalog {
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, String>(5)?,
-                version_from_row(r, 6)?,
+                (
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                ),
+                version_from_row(r, 8)?,
             ))
         })?;
         for row in rows {
-            let (id, title, description, source, rules, aliases, version) = row?;
+            let (id, title, description, source, rules, aliases, (git_ref, version_rule), version) =
+                row?;
             match out.last_mut() {
                 Some(lib) if lib.id == id => lib.versions.push(version),
                 _ => out.push(Library {
@@ -200,6 +211,8 @@ impl Catalog {
                     source,
                     rules: serde_json::from_str(&rules).unwrap_or_default(),
                     aliases: serde_json::from_str(&aliases).unwrap_or_default(),
+                    git_ref,
+                    version_rule,
                     versions: vec![version],
                 }),
             }

@@ -28,6 +28,9 @@ pub struct LibraryMeta {
     pub rules: Vec<String>,
     /// Other names it resolves by (from the library config).
     pub aliases: Vec<String>,
+    /// `--ref` and `--versions` as given, so that `update` repeats them.
+    pub git_ref: Option<String>,
+    pub version_rule: Option<String>,
 }
 
 /// Counts reported when a build is committed.
@@ -233,10 +236,11 @@ impl IndexWriter {
             params![self.build_id, self.files, self.chunks, bytes as i64],
         )?;
         conn.execute(
-            "INSERT INTO libraries (id, title, description, source, rules, aliases)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO libraries (id, title, description, source, rules, aliases, git_ref, version_rule)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (id) DO UPDATE
-             SET title = ?2, description = ?3, source = ?4, rules = ?5, aliases = ?6",
+             SET title = ?2, description = ?3, source = ?4, rules = ?5, aliases = ?6,
+                 git_ref = ?7, version_rule = coalesce(?8, version_rule)",
             params![
                 self.library.id,
                 self.library.title,
@@ -244,6 +248,8 @@ impl IndexWriter {
                 self.library.source,
                 serde_json::to_string(&self.library.rules).unwrap_or_else(|_| "[]".into()),
                 serde_json::to_string(&self.library.aliases).unwrap_or_else(|_| "[]".into()),
+                self.library.git_ref,
+                self.library.version_rule,
             ],
         )?;
         conn.execute_batch("COMMIT")?;
