@@ -5,6 +5,22 @@
 CI_DATA="${CI_DATA:-$PWD/target/twinmcp-ci}"
 TWINMCP_BIN="$PWD/target/debug/twinmcp"
 
+# Build dependencies of git2's https and ssh transports (OpenSSL headers,
+# pkg-config to find them); libssh2 itself is built from source by cargo.
+setup_system() {
+    local missing=()
+    dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+    command -v pkg-config >/dev/null || missing+=(pkg-config)
+    command -v npm >/dev/null || missing+=(npm)
+    if ((${#missing[@]})); then
+        echo "== installing ${missing[*]} (apt)" >&2
+        local sudo=()
+        [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+        "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
+            { "${sudo[@]}" apt-get update >&2 && "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
+    fi
+}
+
 setup_python() {
     if ! .venv/bin/python -c 'import mcp, pytest' 2>/dev/null; then
         echo "== installing the Python MCP SDK and pytest into .venv" >&2
