@@ -308,3 +308,62 @@ fn update_picks_up_new_commits_and_tags_and_is_idle_otherwise() {
     let bad = twinmcp(&data, &["update", "/nobody/nothing"]);
     assert!(!bad.status.success());
 }
+
+#[test]
+fn sync_makes_the_data_dir_match_the_manifest_and_is_idle_when_nothing_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    releases(&tmp.path().join("origin"));
+    releases(&tmp.path().join("local"));
+    let manifest = tmp.path().join("twinmcp.toml");
+    let origin = format!("file://{}", tmp.path().join("origin").display());
+    std::fs::write(
+        &manifest,
+        format!(
+            "[[library]]\nid = \"/acme/pumpkit\"\nsource = \"{origin}\"\nversions = \"v1.0.0\"\n\n\
+             [[library]]\nid = \"/acme/local\"\nsource = \"local\"\nref = \"next\"\n"
+        ),
+    )
+    .unwrap();
+    let manifest = manifest.to_str().unwrap();
+    twinmcp_ok(
+        &data,
+        &["index", &origin, "--id", "/acme/stale", "--no-vectors"],
+    );
+
+    let out = twinmcp_ok(&data, &["sync", manifest]);
+    assert!(
+        out.contains("/acme/stale: removed (not in the manifest)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("/acme/pumpkit: indexed latest, v1.0.0"),
+        "{out}"
+    );
+    assert!(out.contains("/acme/local: indexed latest"), "{out}");
+    assert!(top_text(&data, "/acme/local", "prime the pump").contains("voice assistant"));
+    assert!(top_text(&data, "/acme/pumpkit/v1.0.0", "prime").contains("blue primer"));
+
+    let again = twinmcp_ok(&data, &["sync", manifest]);
+    assert_eq!(
+        again.trim(),
+        "/acme/pumpkit: up to date\n/acme/local: up to date",
+        "a second run does no work"
+    );
+    let list: Value = serde_json::from_str(&twinmcp_ok(&data, &["list", "--json"])).unwrap();
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["/acme/local", "/acme/pumpkit"]);
+
+    std::fs::write(tmp.path().join("bad.toml"), "[[library]]\nid = \"x\"\n").unwrap();
+    let bad = twinmcp(
+        &data,
+        &["sync", tmp.path().join("bad.toml").to_str().unwrap()],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("missing field `source`"));
+}

@@ -5,6 +5,7 @@ mod keys;
 mod library;
 mod model;
 mod serve;
+mod sync;
 mod update;
 
 use std::path::PathBuf;
@@ -48,6 +49,8 @@ pub enum Command {
     Remove(library::RemoveArgs),
     /// Fetch the git repositories of indexed libraries and index what changed
     Update(update::UpdateArgs),
+    /// Make the indexed libraries exactly those of a manifest (twinmcp.toml)
+    Sync(sync::SyncArgs),
     /// Manage the embedding model
     #[command(subcommand)]
     Model(model::ModelCommand),
@@ -117,6 +120,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&context, args),
         Command::Remove(args) => library::remove(&context, args),
         Command::Update(args) => update::run(&context, args),
+        Command::Sync(args) => sync::run(&context, args),
         Command::Model(cmd) => model::run(&context, cmd),
         Command::Keys(cmd) => keys::run(&context, cmd),
     }
