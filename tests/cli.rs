@@ -393,3 +393,58 @@ fn broken_files_are_reported_and_never_stop_an_index() {
         assert_eq!(answer["results"][0]["path"], path, "{query}: {answer}");
     }
 }
+
+/// A write error mid-index (here a file-size limit, as a full disk would
+/// give) fails the run with a clear message and leaves the old index served.
+#[test]
+fn a_failing_disk_leaves_the_previous_index_queryable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let big = tmp.path().join("big");
+    common::copy_tree(&fixture(), &big);
+    twinmcp_ok(
+        &data,
+        &["index", big.to_str().unwrap(), "--id", "/acme/fish"],
+    );
+    for i in 0..300 {
+        let text = format!("# Page {i}\n\n## Topic {i}\n\nPage {i} explains knob {i}.\n");
+        std::fs::write(big.join(format!("docs/page{i}.md")), text).unwrap();
+    }
+    // Writes past 600 KiB fail with EFBIG (SIGXFSZ ignored, as a full disk fails with ENOSPC).
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 600; exec '{}' --data-dir '{}' index '{}' --id /acme/fish",
+        bin().display(),
+        data.display(),
+        big.display()
+    );
+    let out = Command::new("bash")
+        .args(["-c", &script])
+        .env("TWINMCP_MODEL", model_dir())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the limit was not hit: {err}");
+    assert!(
+        err.contains("the previous index is unchanged and still served"),
+        "{err}"
+    );
+    let list: Value = serde_json::from_str(&twinmcp_ok(&data, &["list", "--json"])).unwrap();
+    assert_eq!(list[0]["versions"][0]["files"], 9);
+    let answer: Value = serde_json::from_str(&twinmcp_ok(
+        &data,
+        &[
+            "search",
+            "/acme/fish",
+            "graceful shutdown on SIGTERM",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(answer["results"][0]["path"], "docs/guide/workers.md");
+    // With room again, the next run succeeds and cleans up.
+    let out = twinmcp_ok(
+        &data,
+        &["index", big.to_str().unwrap(), "--id", "/acme/fish"],
+    );
+    assert!(out.contains("309 files"), "{out}");
+}

@@ -277,3 +277,48 @@ def test_a_running_server_answers_from_the_new_build_after_reindexing(twinmcp_bi
         subprocess.run(index, check=True, capture_output=True)
         after = asyncio.run(ask(url))
         assert "every full moon" in after, "the same query is answered from the new build"
+
+
+def test_serve_refresh_updates_git_libraries_in_the_background(twinmcp_bin, tmp_path):
+    """`serve --refresh` fetches and indexes a new upstream commit while the
+    server keeps answering; /health and `list` show the job's result."""
+    import json
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    git = ["git", "-C", str(origin), "-c", "user.name=T", "-c", "user.email=t@example.com"]
+    (origin / "README.md").write_text("# Sprockets\n\nSprockets turn gears for tiny machines.\n")
+    (origin / "gears.md").write_text("# Gears\n\nOil the gears monthly.\n")
+    subprocess.run(git + ["init", "-q", "-b", "main"], check=True)
+    subprocess.run(git + ["add", "-A"], check=True)
+    subprocess.run(git + ["commit", "-qm", "one"], check=True)
+    data = tmp_path / "data"
+    url = f"file://{origin}"
+    subprocess.run([twinmcp_bin, "--data-dir", str(data), "index", url, "--id", "/acme/sprockets"],
+                   check=True, capture_output=True)
+    (origin / "gears.md").write_text("# Gears\n\nGrease the gears every spring equinox.\n")
+    subprocess.run(git + ["commit", "-qam", "two"], check=True)
+
+    with http_server(twinmcp_bin, data, "--refresh", "1s") as (url_base, _):
+        async def ask():
+            async with httpx.AsyncClient(timeout=30) as client, \
+                    streamable_http_client(url_base + "/mcp", http_client=client) as (read, write, _):
+                async with ClientSession(read, write) as s:
+                    await s.initialize()
+                    r = await s.call_tool("query-docs", {"libraryId": "/acme/sprockets",
+                                                         "query": "how often to grease the gears"})
+                    return r.content[0].text
+
+        # The server answers throughout; the new commit shows up without a restart.
+        deadline = time.time() + 90
+        answer = asyncio.run(ask())
+        while "spring equinox" not in answer and time.time() < deadline:
+            time.sleep(0.5)
+            answer = asyncio.run(ask())
+        assert "spring equinox" in answer
+        jobs = httpx.get(url_base + "/health").json()["jobs"]
+        assert jobs[0]["library"] == "/acme/sprockets", jobs
+        assert jobs[0]["state"] in ("running", "done"), jobs
+
+    listed = json.loads(subprocess.run([twinmcp_bin, "--data-dir", str(data), "list", "--json"],
+                                       check=True, capture_output=True, text=True).stdout)
+    assert listed[0]["last_update"]["state"] in ("running", "done"), listed[0]

@@ -572,19 +572,30 @@ fn build(
         .as_ref()
         .map(|e| (e.fingerprint().to_owned(), e.dimensions()));
     let source_rev = revision.map(|r| r.commit.to_string());
+    // A write that fails (disk full, permissions) leaves the previous
+    // build in place; say so with the cause.
+    let failed_write = |e: crate::index::IndexError| {
+        anyhow::Error::new(e).context(format!(
+            "writing the index of {label} failed (is the disk full or the data dir not writable?); \
+             the previous index is unchanged and still served"
+        ))
+    };
     let mut writer = IndexWriter::begin(
         &context.data,
         library.clone(),
         version,
         source_rev.as_deref(),
         model.as_ref().map(|(f, d)| (f.as_str(), *d)),
-    )?;
+    )
+    .map_err(failed_write)?;
     let mut vectors: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
     let mut embedded = 0usize;
     if let Some(embedder) = &embedder {
         let fingerprint = embedder.fingerprint().to_owned();
         let hash_refs: Vec<&str> = hashes.iter().map(String::as_str).collect();
-        vectors = writer.cached_embeddings(&fingerprint, &hash_refs)?;
+        vectors = writer
+            .cached_embeddings(&fingerprint, &hash_refs)
+            .map_err(failed_write)?;
         let missing: Vec<usize> = (0..texts.len()).filter(|&i| vectors[i].is_none()).collect();
         let bar = ProgressBar::new(missing.len() as u64).with_style(
             ProgressStyle::with_template(
@@ -599,7 +610,9 @@ fn build(
             let refs: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
             let out = embedder.embed_passages(&refs)?;
             for (&i, v) in batch.iter().zip(out) {
-                writer.cache_embedding(&fingerprint, &hashes[i], &v)?;
+                writer
+                    .cache_embedding(&fingerprint, &hashes[i], &v)
+                    .map_err(failed_write)?;
                 vectors[i] = Some(v);
             }
             bar.inc(batch.len() as u64);
@@ -611,21 +624,25 @@ fn build(
     let mut k = 0;
     for doc in &prepared {
         let title = doc.title.clone().unwrap_or_default();
-        let document_id = writer.add_document(&doc.path, doc.title.as_deref(), &doc.hash)?;
+        let document_id = writer
+            .add_document(&doc.path, doc.title.as_deref(), &doc.hash)
+            .map_err(failed_write)?;
         for chunk in &doc.chunks {
-            writer.add_chunk(
-                document_id,
-                &doc.path,
-                &title,
-                chunk,
-                tokens[k],
-                &hashes[k],
-                vectors[k].as_deref(),
-            )?;
+            writer
+                .add_chunk(
+                    document_id,
+                    &doc.path,
+                    &title,
+                    chunk,
+                    tokens[k],
+                    &hashes[k],
+                    vectors[k].as_deref(),
+                )
+                .map_err(failed_write)?;
             k += 1;
         }
     }
-    let stats = writer.commit()?;
+    let stats = writer.commit().map_err(failed_write)?;
     let reused = texts.len() - embedded;
     println!(
         "indexed {label}: {} files ({} unchanged, {} parsed), {} chunks ({} embedded, {} reused), {} KiB, in {:.1}s",

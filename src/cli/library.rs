@@ -50,7 +50,10 @@ fn human_size(bytes: i64) -> String {
 }
 
 pub fn list(context: &Context, args: ListArgs) -> anyhow::Result<()> {
-    let libraries = context.data.catalog()?.libraries()?;
+    let catalog = context.data.catalog()?;
+    let libraries = catalog.libraries()?;
+    let jobs = catalog.jobs()?;
+    let job_of = |id: &str| jobs.iter().find(|j| j.library == id);
     if args.json {
         let rows: Vec<serde_json::Value> = libraries
             .iter()
@@ -60,6 +63,12 @@ pub fn list(context: &Context, args: ListArgs) -> anyhow::Result<()> {
                     "title": l.title,
                     "description": l.description,
                     "source": l.source,
+                    "last_update": job_of(&l.id).map(|j| serde_json::json!({
+                        "state": j.state,
+                        "started_at": j.started_at,
+                        "finished_at": j.finished_at,
+                        "result": j.result,
+                    })),
                     "versions": l.versions.iter().map(|v| serde_json::json!({
                         "version": display_version(&v.name),
                         "files": v.files,
@@ -103,6 +112,9 @@ pub fn list(context: &Context, args: ListArgs) -> anyhow::Result<()> {
             chunks,
             human_size(bytes)
         );
+        if let Some(job) = job_of(&lib.id) {
+            println!("    last update: {} ({})", job.result, job.state);
+        }
     }
     Ok(())
 }

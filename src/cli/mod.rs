@@ -102,6 +102,7 @@ impl RankingArgs {
 }
 
 /// Global settings every subcommand needs.
+#[derive(Clone)]
 pub struct Context {
     pub data: DataDir,
     pub model: Option<PathBuf>,

@@ -37,6 +37,9 @@ pub struct ServeArgs {
     /// Scope an access token must carry
     #[arg(long, value_name = "SCOPE", default_value = "docs:read")]
     oauth_scope: String,
+    /// Update libraries indexed from git every INTERVAL (90s, 30m, 6h, 1d), in the background
+    #[arg(long, value_name = "INTERVAL", value_parser = super::update::parse_interval)]
+    refresh: Option<std::time::Duration>,
     /// Retrievers behind query-docs (for evaluation; hybrid is best)
     #[arg(long, value_enum, env = "TWINMCP_MODE", default_value_t = Mode::Hybrid)]
     mode: Mode,
@@ -57,6 +60,10 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
     std::thread::spawn(move || {
         let _ = warm.model().get();
     });
+    if let Some(every) = args.refresh {
+        let context = context.clone();
+        std::thread::spawn(move || super::update::refresh_forever(context, every));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

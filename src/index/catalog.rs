@@ -56,6 +56,13 @@ CREATE TABLE IF NOT EXISTS chunks (
     hash        TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_build ON chunks (build_id);
+CREATE TABLE IF NOT EXISTS jobs (
+    library_id  TEXT PRIMARY KEY,
+    state       TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER,
+    result      TEXT NOT NULL DEFAULT ''
+);
 CREATE TABLE IF NOT EXISTS embeddings (
     model       TEXT NOT NULL,
     hash        TEXT NOT NULL,
@@ -107,6 +114,23 @@ pub struct Version {
     pub files: i64,
     pub chunks: i64,
     pub bytes: i64,
+}
+
+/// The last background update of a library (`serve --refresh`, `update`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub library: String,
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub result: String,
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// A document of an earlier build whose file has not changed.
@@ -218,6 +242,49 @@ impl Catalog {
             }
         }
         Ok(out)
+    }
+
+    /// Records that an update of `library` started.
+    pub fn job_started(&self, library: &str) -> Result<(), IndexError> {
+        self.conn.execute(
+            "INSERT INTO jobs (library_id, state, started_at, finished_at, result)
+             VALUES (?1, 'running', ?2, NULL, '')
+             ON CONFLICT (library_id) DO UPDATE
+             SET state = 'running', started_at = ?2, finished_at = NULL",
+            params![library, unix_now()],
+        )?;
+        Ok(())
+    }
+
+    /// Records how an update of `library` ended.
+    pub fn job_finished(&self, library: &str, ok: bool, result: &str) -> Result<(), IndexError> {
+        self.conn.execute(
+            "UPDATE jobs SET state = ?2, finished_at = ?3, result = ?4 WHERE library_id = ?1",
+            params![
+                library,
+                if ok { "done" } else { "failed" },
+                unix_now(),
+                result
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The last update job of each library.
+    pub fn jobs(&self) -> Result<Vec<Job>, IndexError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT library_id, state, started_at, finished_at, result FROM jobs ORDER BY library_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Job {
+                library: r.get(0)?,
+                state: r.get(1)?,
+                started_at: r.get(2)?,
+                finished_at: r.get(3)?,
+                result: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The rules the owners of `library` set in its config file.

@@ -22,7 +22,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 pub use catalog::{
-    BREADCRUMB_SEPARATOR, Catalog, Library, ReusedChunk, ReusedDocument, StoredChunk, Version,
+    BREADCRUMB_SEPARATOR, Catalog, Job, Library, ReusedChunk, ReusedDocument, StoredChunk, Version,
 };
 pub use text::TextIndex;
 pub use vector::VectorIndex;

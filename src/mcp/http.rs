@@ -474,9 +474,17 @@ fn unauthorized(message: &str) -> Response {
 /// Liveness and index status.
 async fn health(State(shared): State<Arc<Shared>>) -> Response {
     let engine = shared.engine.clone();
-    let libraries = tokio::task::spawn_blocking(move || engine.libraries()).await;
+    let libraries =
+        tokio::task::spawn_blocking(move || engine.libraries().map(|l| (l, engine.jobs()))).await;
     let body = match libraries {
-        Ok(Ok(libs)) => json!({
+        Ok(Ok((libs, jobs))) => json!({
+            "jobs": jobs.iter().map(|j| json!({
+                "library": j.library,
+                "state": j.state,
+                "started_at": j.started_at,
+                "finished_at": j.finished_at,
+                "result": j.result,
+            })).collect::<Vec<_>>(),
             "status": "ok",
             "version": env!("CARGO_PKG_VERSION"),
             "libraries": libs.iter().map(|l| json!({

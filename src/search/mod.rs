@@ -158,6 +158,15 @@ impl Engine {
             .libraries()?)
     }
 
+    /// The last update job of each library (empty when none ran).
+    pub fn jobs(&self) -> Vec<crate::index::Job> {
+        self.catalog
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .jobs()
+            .unwrap_or_default()
+    }
+
     /// Resolves `/org/project[/version]` to its ready build.
     pub fn find_build(&self, library_id: &str) -> Result<(String, Version), SearchError> {
         let (id, version) = split_library_id(library_id);
