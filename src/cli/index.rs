@@ -295,25 +295,9 @@ pub fn index(context: &Context, args: IndexArgs) -> anyhow::Result<Outcome> {
         Ok(args.skip_unchanged
             && built.and_then(|b| b.source_rev) == Some(revision.commit.to_string()))
     };
-    if already("", &revision)? {
-        outcome.unchanged += 1;
-    } else {
-        build(
-            context,
-            &args,
-            &library,
-            &config,
-            &warnings,
-            &files,
-            "",
-            Some(&revision),
-        )?;
-        outcome
-            .built
-            .push((String::new(), revision.commit.to_string()));
-    }
 
-    // Tags as versions: from --versions and the config's previousVersions.
+    // The branch is the unversioned build; tags from --versions and the
+    // config's previousVersions are versions beside it.
     let (_, tags) = lock(&git).refs();
     let mut versions: Vec<String> = match args.versions.as_deref() {
         Some(rule) => select_versions(rule, &tags)?,
@@ -324,18 +308,29 @@ pub fn index(context: &Context, args: IndexArgs) -> anyhow::Result<Outcome> {
             versions.push(v.tag.clone());
         }
     }
+    let mut targets = vec![(String::new(), revision, config, warnings)];
     for tag in versions {
         if tag.contains('/') || tag.is_empty() {
             eprintln!("warning: tag `{tag}` cannot be a version in a library id; skipped");
             continue;
         }
-        let revision = lock(&git).resolve(Some(&tag))?;
-        if already(&tag, &revision)? {
+        // A stale tag in previousVersions is reported, not fatal.
+        let revision = match lock(&git).resolve(Some(&tag)) {
+            Ok(revision) => revision,
+            Err(e) => {
+                eprintln!("warning: version {tag}: {e}; skipped");
+                continue;
+            }
+        };
+        let (config, warnings) = Files::Git(git.clone(), revision.clone()).config();
+        targets.push((tag, revision, config, warnings));
+    }
+    for (version, revision, config, warnings) in targets {
+        if already(&version, &revision)? {
             outcome.unchanged += 1;
             continue;
         }
         let files = Files::Git(git.clone(), revision.clone());
-        let (config, warnings) = files.config();
         build(
             context,
             &args,
@@ -343,10 +338,10 @@ pub fn index(context: &Context, args: IndexArgs) -> anyhow::Result<Outcome> {
             &config,
             &warnings,
             &files,
-            &tag,
+            &version,
             Some(&revision),
         )?;
-        outcome.built.push((tag, revision.commit.to_string()));
+        outcome.built.push((version, revision.commit.to_string()));
     }
     Ok(outcome)
 }

@@ -19,7 +19,7 @@ mod walk;
 
 use walk::{DocFormat, DocLines};
 
-use super::{Block, BlockKind, Document, Include, ParseError, Section, parse_markdown, parse_rst};
+use super::{Block, BlockKind, Document, Include, ParseError, Section};
 
 /// Source languages whose documented API is extracted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,16 +294,7 @@ fn module_sections(
     docs: &DocLines,
     format: DocFormat,
 ) -> (Option<String>, Vec<Section>) {
-    let text: String = docs
-        .iter()
-        .map(|(_, t)| t.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
-    let line_map: Vec<u32> = docs.iter().map(|(l, _)| *l).collect();
-    let parsed = match format {
-        DocFormat::Markdown => parse_markdown(&text, false),
-        DocFormat::Rst => parse_rst(&text),
-    };
+    let (parsed, line_map) = walk::parse_lines(docs, format);
     let sections = parsed
         .sections
         .iter()

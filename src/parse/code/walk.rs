@@ -194,6 +194,13 @@ impl<'s> Ctx<'s> {
 
 /// Parses gathered doc lines and maps the blocks back to source lines.
 pub(super) fn parse_doc(docs: &DocLines, format: DocFormat) -> Vec<Block> {
+    let (parsed, line_map) = parse_lines(docs, format);
+    doc_blocks(&parsed, &line_map)
+}
+
+/// Parses gathered doc lines as one document; also returns the source line
+/// of each of its lines, for [`doc_blocks`].
+pub(super) fn parse_lines(docs: &DocLines, format: DocFormat) -> (Document, Vec<u32>) {
     let text: String = docs
         .iter()
         .map(|(_, t)| t.as_str())
@@ -204,7 +211,7 @@ pub(super) fn parse_doc(docs: &DocLines, format: DocFormat) -> Vec<Block> {
         DocFormat::Markdown => parse_markdown(&text, false),
         DocFormat::Rst => parse_rst(&text),
     };
-    doc_blocks(&parsed, &line_map)
+    (parsed, line_map)
 }
 
 /// The comments directly above `node` (no blank line between), in source
