@@ -5,10 +5,7 @@
 use tree_sitter::Node;
 
 use super::Grammar;
-use super::walk::{
-    Ctx, DocFormat, DocLines, MAX_SCOPE_DEPTH, comments_above, doc_markup_to_markdown,
-    named_children,
-};
+use super::walk::{Ctx, DocFormat, DocLines, MAX_SCOPE_DEPTH, doc_block_above, named_children};
 use crate::parse::Document;
 
 pub(super) fn extract(source: &str, grammar: &'static Grammar, root: Node<'_>) -> Document {
@@ -104,17 +101,10 @@ fn is_public(cx: &Ctx<'_>, node: Node<'_>) -> bool {
 }
 
 fn javadoc(cx: &Ctx<'_>, node: Node<'_>) -> DocLines {
-    let comments = comments_above(
+    doc_block_above(
+        cx,
         node,
         |c| matches!(c.kind(), "block_comment" | "line_comment"),
         |_| false,
-    );
-    let Some(doc) = comments
-        .into_iter()
-        .rev()
-        .find(|c| cx.text(*c).starts_with("/**"))
-    else {
-        return DocLines::new();
-    };
-    doc_markup_to_markdown(cx.comment_lines(doc), "java")
+    )
 }

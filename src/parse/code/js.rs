@@ -7,10 +7,7 @@
 
 use tree_sitter::Node;
 
-use super::walk::{
-    Ctx, DocFormat, DocLines, MAX_SCOPE_DEPTH, comments_above, doc_markup_to_markdown,
-    named_children,
-};
+use super::walk::{Ctx, DocFormat, DocLines, MAX_SCOPE_DEPTH, doc_block_above, named_children};
 use super::{Grammar, module_path};
 use crate::parse::Document;
 
@@ -235,15 +232,12 @@ impl Js {
 
 /// The JSDoc comment directly above `node`, as Markdown lines.
 fn jsdoc(cx: &Ctx<'_>, node: Node<'_>) -> DocLines {
-    let comments = comments_above(node, |c| c.kind() == "comment", |d| d.kind() == "decorator");
-    let Some(doc) = comments
-        .into_iter()
-        .rev()
-        .find(|c| cx.text(*c).starts_with("/**"))
-    else {
-        return DocLines::new();
-    };
-    doc_markup_to_markdown(cx.comment_lines(doc), cx.grammar.fence)
+    doc_block_above(
+        cx,
+        node,
+        |c| c.kind() == "comment",
+        |d| d.kind() == "decorator",
+    )
 }
 
 fn name_of(cx: &Ctx<'_>, node: Node<'_>) -> Option<String> {

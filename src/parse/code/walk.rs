@@ -240,6 +240,24 @@ pub(super) fn comments_above<'t>(
     out
 }
 
+/// The nearest `/** … */` comment directly above `node` (JSDoc, Javadoc),
+/// as Markdown lines; empty when there is none.
+pub(super) fn doc_block_above<'t>(
+    cx: &Ctx<'_>,
+    node: Node<'t>,
+    is_comment: impl Fn(Node<'t>) -> bool,
+    transparent: impl Fn(Node<'t>) -> bool,
+) -> DocLines {
+    let Some(doc) = comments_above(node, is_comment, transparent)
+        .into_iter()
+        .rev()
+        .find(|c| cx.text(*c).starts_with("/**"))
+    else {
+        return DocLines::new();
+    };
+    doc_markup_to_markdown(cx.comment_lines(doc), cx.grammar.fence)
+}
+
 /// Lines of a comment without `//`, `///`, `/** … */` or leading `*` markers.
 pub(super) fn strip_comment(text: &str) -> Vec<String> {
     let text = text.trim_end();
