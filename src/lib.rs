@@ -11,4 +11,5 @@ pub mod index;
 pub mod mcp;
 pub mod parse;
 pub mod search;
+pub mod snapshot;
 pub mod source;

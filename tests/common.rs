@@ -82,3 +82,18 @@ pub fn git_repo(source: &Path, dir: &Path, remote: &str) {
     repo.commit(Some("HEAD"), &sig, &sig, "docs", &tree, &[])
         .unwrap();
 }
+
+/// Like [`twinmcp`] with extra environment variables.
+pub fn twinmcp_env(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(bin());
+    command
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("TWINMCP_MODEL", model_dir())
+        .env_remove("TWINMCP_DATA_DIR");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("twinmcp runs")
+}

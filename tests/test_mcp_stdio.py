@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
 from contextlib import asynccontextmanager
 
 import pytest
@@ -273,3 +274,39 @@ def test_a_different_model_is_refused_not_silently_wrong(twinmcp_bin, data_dir, 
     assert result.isError
     assert "indexed with embedding model `all-minilm-l6-v2:" in text_of(result)
     assert "some-other-model" in text_of(result)
+
+
+def test_serve_snapshot_answers_like_the_data_dir_and_writes_nothing(twinmcp_bin, data_dir, tmp_path):
+    """A replica serves straight from a snapshot file: an empty data dir
+    stays empty, and every answer matches the one from the original index."""
+    snapshot = tmp_path / "docs.twinmcp"
+    env = dict(os.environ)
+    subprocess.run([twinmcp_bin, "--data-dir", str(data_dir), "snapshot", "export", "-o", str(snapshot)],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+    empty = tmp_path / "replica"
+    empty.mkdir()
+    queries = ["retry a failing job with exponential backoff", "enqueueJob", "cron schedule in a time zone"]
+
+    async def answers(args, data):
+        params = StdioServerParameters(command=twinmcp_bin, args=["--data-dir", str(data), "serve", *args], env=env)
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as s:
+                await s.initialize()
+                out = [text_of(await s.call_tool("resolve-library-id", {"libraryName": "lanternfish"}))]
+                for q in queries:
+                    out.append(text_of(await s.call_tool("query-docs", {"libraryId": LIBRARY_ID, "query": q})))
+                return out
+
+    served = run(answers(["--snapshot", str(snapshot)], empty))
+    assert served == run(answers([], data_dir))
+    assert "Retries and backoff" in served[1]
+    assert [p.name for p in empty.iterdir()] == ["builds"] and not any((empty / "builds").iterdir())
+
+
+def test_serve_refuses_a_damaged_snapshot(twinmcp_bin, data_dir, tmp_path):
+    bad = tmp_path / "bad.twinmcp"
+    bad.write_bytes(b"\x28\xb5\x2f\xfd" + b"\x00" * 64)
+    out = subprocess.run([twinmcp_bin, "--data-dir", str(tmp_path / "d"), "serve", "--snapshot", str(bad)],
+                         capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert out.returncode != 0
+    assert "bad.twinmcp" in out.stderr and out.stdout == ""

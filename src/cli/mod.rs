@@ -5,6 +5,7 @@ mod keys;
 mod library;
 mod model;
 mod serve;
+mod snapshot;
 mod sync;
 mod update;
 
@@ -57,6 +58,9 @@ pub enum Command {
     /// Manage API keys for the HTTP server
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Export indexes to one file, import them elsewhere, inspect a file
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
 }
 
 /// How hybrid search fuses its two rankings (for tuning and evaluation).
@@ -124,5 +128,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync(args) => sync::run(&context, args),
         Command::Model(cmd) => model::run(&context, cmd),
         Command::Keys(cmd) => keys::run(&context, cmd),
+        Command::Snapshot(cmd) => snapshot::run(&context, cmd),
     }
 }

@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::{Context, RankingArgs};
 use crate::auth::{OAuthConfig, Rate};
+use crate::index::DataDir;
 use crate::mcp::HttpOptions;
 use crate::search::{Engine, Mode, ModelSlot};
 
@@ -40,6 +41,9 @@ pub struct ServeArgs {
     /// Update libraries indexed from git every INTERVAL (90s, 30m, 6h, 1d), in the background
     #[arg(long, value_name = "INTERVAL", value_parser = super::update::parse_interval)]
     refresh: Option<std::time::Duration>,
+    /// Serve this snapshot file instead of the data dir, read-only (repeatable)
+    #[arg(long, value_name = "FILE", conflicts_with = "refresh")]
+    snapshot: Vec<PathBuf>,
     /// Retrievers behind query-docs (for evaluation; hybrid is best)
     #[arg(long, value_enum, env = "TWINMCP_MODE", default_value_t = Mode::Hybrid)]
     mode: Mode,
@@ -49,7 +53,13 @@ pub struct ServeArgs {
 
 pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let slot = ModelSlot::new(context.model.clone(), context.data.models_dir());
-    let mut engine = Engine::open(&context.data, slot)?;
+    let snapshots = if args.snapshot.is_empty() {
+        None
+    } else {
+        Some(SnapshotDir::unpack(context, &args.snapshot)?)
+    };
+    let data = snapshots.as_ref().map_or(&context.data, |s| &s.data);
+    let mut engine = Engine::open(data, slot)?;
     engine.mode = args.mode;
     engine.fusion = args.ranking.fusion();
     engine.name_bonus = args.ranking.name_bonus;
@@ -87,5 +97,46 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
             };
             runtime.block_on(crate::mcp::serve_http(engine, &context.data, options))
         }
+    }
+}
+
+/// A private data dir holding only the builds of some snapshot files, made
+/// at start-up and removed at exit; nothing is written to the user's data
+/// dir. The index files are memory-mapped from it like any build's.
+struct SnapshotDir {
+    data: DataDir,
+}
+
+impl SnapshotDir {
+    fn unpack(context: &Context, files: &[PathBuf]) -> anyhow::Result<SnapshotDir> {
+        let root = std::env::temp_dir().join(format!("twinmcp-serve-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let dir = SnapshotDir {
+            data: DataDir::open(&root)?,
+        };
+        let installed = super::snapshot::installed_model(context)?;
+        for file in files {
+            let started = std::time::Instant::now();
+            let (manifest, _) = crate::snapshot::import(
+                &dir.data,
+                file,
+                crate::snapshot::DEFAULT_MAX_BYTES,
+                installed.as_deref(),
+            )?;
+            tracing::info!(
+                "serving {} ({} builds) from {} after {:.2} s",
+                file.display(),
+                manifest.builds.len(),
+                root.display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Ok(dir)
+    }
+}
+
+impl Drop for SnapshotDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.data.root());
     }
 }

@@ -82,6 +82,7 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("chunks", "code", "TEXT NOT NULL DEFAULT ''"),
     ("libraries", "git_ref", "TEXT"),
     ("libraries", "version_rule", "TEXT"),
+    ("builds", "id_offset", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 /// A library as listed to users and to `resolve-library-id`.
@@ -114,6 +115,10 @@ pub struct Version {
     pub files: i64,
     pub chunks: i64,
     pub bytes: i64,
+    /// Added to the chunk keys of the build's BM25 and vector files to get
+    /// catalog chunk ids: 0 for builds indexed here, the shift applied on
+    /// import for builds from a snapshot.
+    pub id_offset: i64,
 }
 
 /// The last background update of a library (`serve --refresh`, `update`).
@@ -203,7 +208,8 @@ impl Catalog {
     pub fn libraries(&self) -> Result<Vec<Library>, IndexError> {
         let mut stmt = self.conn.prepare(
             "SELECT l.id, l.title, l.description, l.source, l.rules, l.aliases, l.git_ref, l.version_rule,
-                    b.id, b.version, b.source_rev, b.model, b.created_at, b.files, b.chunks, b.bytes
+                    b.id, b.version, b.source_rev, b.model, b.created_at, b.files, b.chunks, b.bytes,
+                    b.id_offset
              FROM libraries l JOIN builds b ON b.library_id = l.id AND b.state = 'ready'
              ORDER BY l.id, b.version DESC",
         )?;
@@ -307,7 +313,7 @@ impl Catalog {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, version, source_rev, model, created_at, files, chunks, bytes
+                "SELECT id, version, source_rev, model, created_at, files, chunks, bytes, id_offset
                  FROM builds WHERE library_id = ?1 AND version = ?2 AND state = 'ready'
                  ORDER BY id DESC LIMIT 1",
                 params![library, version],
@@ -443,5 +449,6 @@ fn version_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Versio
         files: r.get(at + 5)?,
         chunks: r.get(at + 6)?,
         bytes: r.get(at + 7)?,
+        id_offset: r.get(at + 8)?,
     })
 }

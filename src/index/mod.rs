@@ -7,6 +7,7 @@
 //! <data-dir>/builds/<id>/text/  tantivy BM25 index of build <id>
 //! <data-dir>/builds/<id>/vectors.usearch   HNSW index of build <id>
 //! <data-dir>/write.lock         held by the one writer
+//! <data-dir>/import-*/          a snapshot being imported (staging)
 //! <data-dir>/models/            installed embedding models
 //! <data-dir>/keys.sqlite        API keys of the HTTP server (hashed)
 //! <data-dir>/repos/<name>.git   bare clones of remote repositories
@@ -25,7 +26,7 @@ pub use catalog::{
     BREADCRUMB_SEPARATOR, Catalog, Job, Library, ReusedChunk, ReusedDocument, StoredChunk, Version,
 };
 pub use text::TextIndex;
-pub use vector::VectorIndex;
+pub use vector::{VECTOR_FILE, VectorIndex};
 pub use writer::{IndexWriter, LibraryMeta, decode_vector, encode_vector};
 
 #[derive(Debug, thiserror::Error)]

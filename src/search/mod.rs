@@ -278,13 +278,20 @@ impl Engine {
         } else {
             open.text.search(query, depth)?
         };
+        // Keys in the files of an imported build are shifted from catalog ids.
+        let to_ids = |hits: Vec<(i64, f32)>| -> Vec<(i64, f32)> {
+            hits.into_iter()
+                .map(|(key, score)| (key + build.id_offset, score))
+                .collect()
+        };
+        let bm25 = to_ids(bm25);
         let mut degraded = None;
         let mut dense = Vec::new();
         if mode != Mode::Bm25 {
             match (&open.vectors, &build.model) {
                 (Some(vectors), Some(indexed)) => match self.model.embed_query(query) {
                     Ok((fingerprint, q)) if fingerprint == *indexed => {
-                        dense = vectors.search(&q, depth)?
+                        dense = to_ids(vectors.search(&q, depth)?)
                     }
                     Ok((fingerprint, _)) => {
                         return Err(SearchError::ModelMismatch {
