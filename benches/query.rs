@@ -5,6 +5,10 @@
 //! Start-up: spawn `twinmcp serve`, initialize over stdio, time to the first
 //! `query-docs` answer.
 //!
+//! With `TWINMCP_BENCH_SNAPSHOT=<file>` both run from a snapshot instead:
+//! the engine over the snapshot unpacked as `serve --snapshot` does it, and
+//! start-up of `serve --snapshot <file>` (unpacking included).
+//!
 //! `TWINMCP_MODEL=<model> TWINMCP_BENCH_DATA=<data dir> TWINMCP_BENCH_LIBRARY=/org/lib cargo bench --bench query`
 
 use std::io::{BufRead, BufReader, Write};
@@ -43,7 +47,17 @@ fn main() {
         library,
         model,
     } = BenchEnv::from_env();
-    let data = DataDir::open(&data).unwrap();
+    let snapshot = std::env::var_os("TWINMCP_BENCH_SNAPSHOT").map(std::path::PathBuf::from);
+    let unpacked = std::env::temp_dir().join(format!("twinmcp-bench-{}", std::process::id()));
+    let data = match &snapshot {
+        None => DataDir::open(&data).unwrap(),
+        Some(file) => {
+            let _ = std::fs::remove_dir_all(&unpacked);
+            let dir = DataDir::open(&unpacked).unwrap();
+            twinmcp::snapshot::import(&dir, file, u64::MAX, None).unwrap();
+            dir
+        }
+    };
     let engine = Engine::open(&data, ModelSlot::new(model, data.models_dir())).unwrap();
     let lib = engine
         .libraries()
@@ -82,10 +96,17 @@ fn main() {
             }
         }
     }
-    serve_startup(data.root(), &library);
+    match &snapshot {
+        None => serve_startup(data.root(), &[], &library),
+        Some(file) => {
+            let empty = unpacked.join("empty");
+            serve_startup(&empty, &["--snapshot", file.to_str().unwrap()], &library);
+            let _ = std::fs::remove_dir_all(&unpacked);
+        }
+    }
 }
 
-fn serve_startup(data: &std::path::Path, library: &str) {
+fn serve_startup(data: &std::path::Path, serve_args: &[&str], library: &str) {
     let mut times = Vec::new();
     for _ in 0..5 {
         let start = Instant::now();
@@ -93,6 +114,7 @@ fn serve_startup(data: &std::path::Path, library: &str) {
             .arg("--data-dir")
             .arg(data)
             .arg("serve")
+            .args(serve_args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
