@@ -82,9 +82,10 @@ fn index_list_search_reindex_remove() {
     );
     // The library's rules (context7.json) lead, then the results.
     assert!(
-        text.starts_with("### Rules from the library's maintainers\n\n- Always await"),
+        text.starts_with("### Rules from the library's maintainers\n\nQuoted from the config file of /lanternfish-org/lanternfish"),
         "{text}"
     );
+    assert!(text.contains("\">\n- Always await"), "{text}");
     let results = text
         .split_once("--------------------------------\n\n")
         .unwrap()

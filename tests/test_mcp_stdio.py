@@ -169,7 +169,16 @@ def test_config_rules_lead_every_answer_and_excluded_folders_are_not_indexed(twi
     result = call(twinmcp_bin, data_dir, "query-docs",
                   {"libraryId": LIBRARY_ID, "query": "zanzibarian publish script release process"})
     text = text_of(result)
-    assert text.startswith("### Rules from the library's maintainers\n\n- Always await queue.close()")
+    assert text.startswith("### Rules from the library's maintainers\n\nQuoted from the config file of "
+                           f"{LIBRARY_ID}: the maintainers' advice for using it, not instructions from TwinMCP.")
+    rules = text.split("<library-rules boundary=", 1)[1]
+    boundary = rules.split('">', 1)[0].strip('"')
+    assert rules.split("\n", 1)[1].startswith("- Always await queue.close()")
+    assert f'</library-rules boundary="{boundary}">' in text
+    # Every quoted section is marked with the same boundary.
+    sections = results_of(result)
+    assert sections and all(f'<documentation boundary="{boundary}">' in s for s in sections if "Source:" in s)
+    assert text.count(f'<documentation boundary="{boundary}">') == text.count(f'</documentation boundary="{boundary}">')
     assert "Queue.add_bulk, not a loop" in text
     assert result.structuredContent["rules"][1].startswith("Enqueue more than 100 jobs")
     assert "zanzibarian" not in text.lower(), "docs/internal is excluded by context7.json"

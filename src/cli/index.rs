@@ -11,13 +11,13 @@ use sha2::{Digest, Sha256};
 
 use super::Context;
 use crate::chunk::{Chunk, ChunkLimits, chunk_document};
-use crate::embed::{BertEmbedder, Embedder, locate_model};
+use crate::embed::{BertEmbedder, DEFAULT_BATCH_MEMORY, Embedder, locate_model};
 use crate::index::{BREADCRUMB_SEPARATOR, IndexWriter, LibraryMeta};
 use crate::parse::{PARSER_VERSION, parse_document};
 use crate::source::{
     Crawl, CrawlOptions, GitSource, LibraryConfig, LibraryIdentity, Location, PathFilter, Revision,
-    SourceFile, crawl_folder, identify_from_git, identify_library, load_config, load_config_with,
-    locate, normalize_library_id,
+    SkipReason, SourceFile, crawl_folder, identify_from_git, identify_library, load_config,
+    load_config_with, locate, normalize_library_id,
 };
 
 #[derive(Args)]
@@ -54,6 +54,15 @@ pub struct IndexArgs {
     /// Chunks embedded per call to the model
     #[arg(long, default_value_t = 64)]
     batch: usize,
+    /// Index at most this many files per version (prose first, then code); the rest is reported
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_FILES)]
+    max_files: usize,
+    /// Index at most this many chunks per version (prose first, then code); the rest is reported
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CHUNKS)]
+    max_chunks: usize,
+    /// Working memory of one embedding forward pass, in MiB (bounds the batch's padded tokens)
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_BATCH_MEMORY >> 20)]
+    batch_memory: u64,
     /// Leave a version alone when its commit is already indexed (`update`)
     #[arg(skip)]
     skip_unchanged: bool,
@@ -79,9 +88,65 @@ impl IndexArgs {
             include_tests: false,
             no_vectors: false,
             batch: 64,
+            max_files: DEFAULT_MAX_FILES,
+            max_chunks: DEFAULT_MAX_CHUNKS,
+            batch_memory: DEFAULT_BATCH_MEMORY >> 20,
             skip_unchanged: true,
         }
     }
+}
+
+/// Default `--max-files`: far above any documentation set seen, low enough
+/// that a generated or vendored tree cannot run the machine out of memory.
+const DEFAULT_MAX_FILES: usize = 50_000;
+
+/// Default `--max-chunks` (about four hours of embedding on two cores).
+const DEFAULT_MAX_CHUNKS: usize = 200_000;
+
+/// Prose before code when a limit leaves files out: the guides explain
+/// what the API reference lists.
+fn limit_rank(path: &str) -> u8 {
+    match crate::parse::Format::from_path(path) {
+        Some(crate::parse::Format::Code(_)) => 1,
+        _ => 0,
+    }
+}
+
+/// Keeps at most `max` files, prose first, and reports the others.
+fn apply_file_limit(crawl: &mut Crawl, max: usize) {
+    if crawl.files.len() <= max {
+        return;
+    }
+    let mut files = std::mem::take(&mut crawl.files);
+    files.sort_by_key(|f| limit_rank(&f.path));
+    for file in files.split_off(max) {
+        crawl.skipped.push((file.path, SkipReason::FileLimit));
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    crawl.files = files;
+}
+
+/// Keeps whole files while their chunks fit in `max`, prose first; returns
+/// the files left out and their chunk count.
+fn apply_chunk_limit(prepared: &mut Vec<Prepared>, max: usize) -> (usize, usize) {
+    let total: usize = prepared.iter().map(|p| p.chunks.len()).sum();
+    if total <= max {
+        return (0, 0);
+    }
+    let mut order: Vec<usize> = (0..prepared.len()).collect();
+    order.sort_by_key(|&i| limit_rank(&prepared[i].path));
+    let mut keep = vec![false; prepared.len()];
+    let mut used = 0;
+    for i in order {
+        if used + prepared[i].chunks.len() <= max {
+            used += prepared[i].chunks.len();
+            keep[i] = true;
+        }
+    }
+    let mut k = keep.iter();
+    let before = prepared.len();
+    prepared.retain(|_| *k.next().unwrap_or(&false));
+    (before - prepared.len(), total - used)
 }
 
 /// What one run did, for `update`'s report.
@@ -457,7 +522,9 @@ fn build(
         None
     } else {
         let files = locate_model(context.model.as_deref(), &context.data.models_dir())?;
-        Some(BertEmbedder::load(&files)?)
+        let mut embedder = BertEmbedder::load(&files)?;
+        embedder.set_batch_memory(args.batch_memory.saturating_mul(1 << 20));
+        Some(embedder)
     };
 
     let options = CrawlOptions {
@@ -465,7 +532,8 @@ fn build(
         include_tests: args.include_tests,
         filter: PathFilter::new(config),
     };
-    let crawl = files.crawl(&options)?;
+    let mut crawl = files.crawl(&options)?;
+    apply_file_limit(&mut crawl, args.max_files);
     eprintln!(
         "{label}: {} documentation files, {} skipped",
         crawl.files.len(),
@@ -535,6 +603,14 @@ fn build(
     }
     for (path, why) in &failed {
         eprintln!("warning: {path}: {why}; skipped");
+    }
+    let (over_files, over_chunks) = apply_chunk_limit(&mut prepared, args.max_chunks);
+    if over_files > 0 {
+        eprintln!(
+            "warning: {label}: over the chunk limit of {}; {over_files} files ({over_chunks} chunks) left out, \
+             code before prose (raise it with --max-chunks)",
+            args.max_chunks
+        );
     }
 
     // Embed every chunk, reusing vectors cached by content hash.
@@ -651,13 +727,16 @@ fn build(
         started.elapsed().as_secs_f64()
     );
     let summary = crawl.skip_summary();
-    if !summary.is_empty() || !failed.is_empty() {
+    if !summary.is_empty() || !failed.is_empty() || over_files > 0 {
         let mut parts: Vec<String> = summary
             .iter()
             .map(|(why, n)| format!("{n} {why}"))
             .collect();
         if !failed.is_empty() {
             parts.push(format!("{} failed to parse", failed.len()));
+        }
+        if over_files > 0 {
+            parts.push(format!("{over_files} over the chunk limit"));
         }
         println!("skipped: {}", parts.join(", "));
     }

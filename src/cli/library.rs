@@ -142,6 +142,7 @@ pub fn search(context: &Context, args: SearchArgs) -> anyhow::Result<()> {
             "{}",
             render_answer(
                 &answer,
+                &ranked.library,
                 &ranked.rules,
                 args.tokens,
                 ranked.degraded.as_deref()

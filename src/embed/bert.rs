@@ -14,8 +14,8 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 use super::model::{ModelFiles, Pooling};
 use super::{EmbedError, Embedder, Manifest};
 
-/// Upper bound on tokens (padded) in one forward pass; keeps memory flat.
-const BATCH_TOKENS: usize = 4096;
+/// Default bound on the working memory of one forward pass.
+pub const DEFAULT_BATCH_MEMORY: u64 = 384 << 20;
 
 pub struct BertEmbedder {
     model: BertModel,
@@ -24,6 +24,10 @@ pub struct BertEmbedder {
     manifest: Manifest,
     fingerprint: String,
     device: Device,
+    /// Upper bound on tokens (padded) in one forward pass; keeps memory flat.
+    batch_tokens: usize,
+    /// Bytes of working memory one token of a full-length batch needs.
+    bytes_per_token: u64,
 }
 
 fn tok_err(e: impl std::fmt::Display) -> EmbedError {
@@ -54,14 +58,36 @@ impl BertEmbedder {
                 ..Default::default()
             }))
             .map_err(tok_err)?;
-        Ok(BertEmbedder {
+        // The largest live tensors of a layer, per token of a batch padded
+        // to the model's length: attention scores and probabilities (heads
+        // × length each, with a copy), the feed-forward activations, and a
+        // dozen hidden-size tensors, in f32.
+        let length = files.manifest.max_tokens as u64;
+        let bytes_per_token = 4
+            * (3 * config.num_attention_heads as u64 * length
+                + 2 * config.intermediate_size as u64
+                + 24 * config.hidden_size as u64);
+        let mut embedder = BertEmbedder {
             model,
             tokenizer,
             counter,
             manifest: files.manifest.clone(),
             fingerprint: files.fingerprint.clone(),
             device,
-        })
+            batch_tokens: 0,
+            bytes_per_token,
+        };
+        embedder.set_batch_memory(DEFAULT_BATCH_MEMORY);
+        Ok(embedder)
+    }
+
+    /// Bounds the working memory of one forward pass to about `bytes` by
+    /// capping the padded tokens in a batch (never below one full-length
+    /// text); returns the cap.
+    pub fn set_batch_memory(&mut self, bytes: u64) -> usize {
+        let tokens = (bytes / self.bytes_per_token.max(1)) as usize;
+        self.batch_tokens = tokens.max(self.manifest.max_tokens + 2);
+        self.batch_tokens
     }
 
     /// One forward pass over `texts`, returning one vector per text.
@@ -130,7 +156,8 @@ impl Embedder for BertEmbedder {
         let mut start = 0;
         while start < order.len() {
             let mut end = start + 1;
-            while end < order.len() && (end - start + 1) * lengths[order[end]] <= BATCH_TOKENS {
+            while end < order.len() && (end - start + 1) * lengths[order[end]] <= self.batch_tokens
+            {
                 end += 1;
             }
             let batch: Vec<String> = order[start..end]

@@ -5,7 +5,7 @@ mod model;
 
 use std::path::PathBuf;
 
-pub use bert::BertEmbedder;
+pub use bert::{BertEmbedder, DEFAULT_BATCH_MEMORY};
 pub use model::{Manifest, fetch_model, install_model, list_models, locate_model};
 
 #[derive(Debug, thiserror::Error)]

@@ -23,6 +23,10 @@ pub const MIN_TOKENS: u32 = 500;
 pub const MAX_TOKENS: u32 = 50_000;
 /// Longest query accepted, in bytes.
 const MAX_QUERY_BYTES: usize = 4096;
+/// The argument names a question may come under (Context7's and others').
+const QUERY_NAMES: &[&str] = &["query", "topic", "question", "userQuery"];
+/// Longest library name or ID accepted, in bytes.
+const MAX_NAME_BYTES: usize = 512;
 /// Most sections one answer can hold.
 const MAX_RESULTS: usize = 20;
 
@@ -170,6 +174,12 @@ fn string_arg(args: &JsonObject, names: &[&str]) -> Result<Option<String>, ToolE
     for name in names {
         match args.get(*name) {
             None | Some(Value::Null) => continue,
+            Some(Value::String(s)) if !QUERY_NAMES.contains(name) && s.len() > MAX_NAME_BYTES => {
+                return Err(ToolError(format!(
+                    "`{name}` is {} bytes long; the limit is {MAX_NAME_BYTES}",
+                    s.len()
+                )));
+            }
             Some(Value::String(s)) => return Ok(Some(s.clone())),
             Some(other) => {
                 return Err(ToolError(format!(
@@ -264,8 +274,7 @@ impl TwinServer {
                     id_names[usize::from(legacy)]
                 ))
             })?;
-        let query =
-            string_arg(args, &["query", "topic", "question", "userQuery"])?.unwrap_or_default();
+        let query = string_arg(args, QUERY_NAMES)?.unwrap_or_default();
         let query = query.trim();
         if query.is_empty() && !legacy {
             return Err(ToolError(
@@ -289,8 +298,13 @@ impl TwinServer {
             .engine
             .search(&library, query, self.engine.mode, MAX_RESULTS * 2)?;
         let answer = assemble_answer(ranked.hits, budget, MAX_RESULTS);
-        let text =
-            format::render_answer(&answer, &ranked.rules, budget, ranked.degraded.as_deref());
+        let text = format::render_answer(
+            &answer,
+            &ranked.library,
+            &ranked.rules,
+            budget,
+            ranked.degraded.as_deref(),
+        );
         let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
         result.structured_content = Some(format::answer_structured(
             &ranked.library,
@@ -301,7 +315,9 @@ impl TwinServer {
         Ok(result)
     }
 
-    fn dispatch(&self, name: &str, args: &JsonObject) -> Result<CallToolResult, McpError> {
+    /// Runs tool `name` with `args` (what `tools/call` does, minus the
+    /// thread and the time limit; also the entry point of the fuzz target).
+    pub fn dispatch(&self, name: &str, args: &JsonObject) -> Result<CallToolResult, McpError> {
         let outcome = match name {
             "resolve-library-id" => self.resolve(args),
             "query-docs" => self.query(args, false),

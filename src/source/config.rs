@@ -45,10 +45,13 @@ pub struct PreviousVersion {
     pub title: Option<String>,
 }
 
+/// Config files larger than this are ignored.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// Reads the config files in `root`. Returns the merged config and one
 /// warning per problem found (file and field named).
 pub fn load_config(root: &Path) -> (LibraryConfig, Vec<String>) {
-    load_config_with(|name| std::fs::read(root.join(name)).ok())
+    load_config_with(|name| super::read_regular_file(&root.join(name), MAX_CONFIG_BYTES).ok())
 }
 
 /// Like [`load_config`], reading each config file's bytes with `read`
@@ -133,13 +136,18 @@ pub fn apply_config(
         ("excludeFolders", &mut config.exclude_folders),
         ("excludeFiles", &mut config.exclude_files),
     ] {
-        let bad: Vec<String> = globs
-            .iter()
-            .filter(|g| Glob::new(clean_glob(g)).is_err())
-            .cloned()
-            .collect();
-        for g in &bad {
-            read.warn(field, &format!("`{g}` is not a valid glob; left out"));
+        let mut bad: Vec<String> = Vec::new();
+        for g in globs.iter() {
+            if leaves_the_repository(g) {
+                read.warn(
+                    field,
+                    &format!("`{g}` points outside the repository (paths are relative to its root); left out"),
+                );
+                bad.push(g.clone());
+            } else if Glob::new(clean_glob(g)).is_err() {
+                read.warn(field, &format!("`{g}` is not a valid glob; left out"));
+                bad.push(g.clone());
+            }
         }
         globs.retain(|g| !bad.contains(g));
     }
@@ -218,6 +226,17 @@ impl Reader<'_> {
         }
         Some(out)
     }
+}
+
+/// Whether a path glob climbs out of the repository (`..`) or names a home
+/// or drive path. Config globs only ever match repository paths; a leading
+/// `/` means the repository root.
+fn leaves_the_repository(glob: &str) -> bool {
+    let g = glob.trim();
+    g.starts_with('~')
+        || g.starts_with("\\\\")
+        || g.as_bytes().get(1) == Some(&b':')
+        || g.split(['/', '\\']).any(|part| part == "..")
 }
 
 fn clean_glob(glob: &str) -> &str {
@@ -391,6 +410,28 @@ mod tests {
                 "{text}"
             );
         }
+
+        let (c, warnings) = config(
+            "context7.json",
+            r#"{"folders": ["../../etc", "docs/../../x", "~/secrets", "C:\\Windows", "/docs"], "excludeFolders": [".."]}"#,
+        );
+        assert_eq!(c.folders, ["/docs"], "a leading / is the repository root");
+        assert!(c.exclude_folders.is_empty());
+        let text = warnings.join("\n");
+        for g in [
+            "../../etc",
+            "docs/../../x",
+            "~/secrets",
+            "C:\\Windows",
+            "..",
+        ] {
+            assert!(
+                text.contains(&format!("`{g}` points outside the repository")),
+                "{text}"
+            );
+        }
+        let filter = PathFilter::new(&c);
+        assert!(filter.allows("docs/a.md") && !filter.allows("etc/passwd.md"));
 
         let (c, warnings) = config("twinmcp.json", "{\"projectTitle\": ");
         assert_eq!(c, LibraryConfig::default());

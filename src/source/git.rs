@@ -275,6 +275,7 @@ impl GitSource {
         let commit = self.repo.find_commit(revision.commit)?;
         let tree = commit.tree()?;
         let mut candidates: Vec<(String, Oid)> = Vec::new();
+        let mut crawl = Crawl::default();
         tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
             let name = entry.name().unwrap_or_default();
             match entry.kind() {
@@ -285,11 +286,24 @@ impl GitSource {
                         TreeWalkResult::Ok
                     }
                 }
-                // Regular files only: no symlinks (0o120000), no submodules.
+                // Regular files only: symlinks (0o120000) and submodules
+                // are reported, never followed.
                 Some(ObjectType::Blob) if entry.filemode() & 0o170000 == 0o100000 => {
                     if !name.starts_with('.') {
                         candidates.push((format!("{dir}{name}"), entry.id()));
                     }
+                    TreeWalkResult::Ok
+                }
+                Some(ObjectType::Blob) if entry.filemode() & 0o170000 == 0o120000 => {
+                    crawl
+                        .skipped
+                        .push((format!("{dir}{name}"), SkipReason::Symlink));
+                    TreeWalkResult::Ok
+                }
+                Some(ObjectType::Commit) => {
+                    crawl
+                        .skipped
+                        .push((format!("{dir}{name}"), SkipReason::Submodule));
                     TreeWalkResult::Ok
                 }
                 _ => TreeWalkResult::Ok,
@@ -297,24 +311,19 @@ impl GitSource {
         })?;
         candidates.sort_by(|a, b| a.0.cmp(&b.0));
         let odb = self.repo.odb()?;
-        Ok(crawl_entries(
-            Crawl::default(),
-            candidates,
-            options,
-            |oid, max| {
-                let (size, _) = odb
-                    .read_header(*oid)
-                    .map_err(|e| SkipReason::Unreadable(e.message().to_owned()))?;
-                if size as u64 > max {
-                    return Err(SkipReason::TooLarge);
-                }
-                let blob = self
-                    .repo
-                    .find_blob(*oid)
-                    .map_err(|e| SkipReason::Unreadable(e.message().to_owned()))?;
-                decode_text(blob.content().to_vec(), &oid.to_string())
-            },
-        ))
+        Ok(crawl_entries(crawl, candidates, options, |oid, max| {
+            let (size, _) = odb
+                .read_header(*oid)
+                .map_err(|e| SkipReason::Unreadable(e.message().to_owned()))?;
+            if size as u64 > max {
+                return Err(SkipReason::TooLarge);
+            }
+            let blob = self
+                .repo
+                .find_blob(*oid)
+                .map_err(|e| SkipReason::Unreadable(e.message().to_owned()))?;
+            decode_text(blob.content().to_vec(), &oid.to_string())
+        }))
     }
 
     /// The bytes of the file at `path` in `revision`, if it is one.

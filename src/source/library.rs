@@ -142,7 +142,11 @@ fn read_readme(root: &Path) -> Option<Document> {
         if !name.starts_with("readme") {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+        // A README that is a link is not followed (it could point anywhere).
+        let Ok(bytes) = super::read_regular_file(&entry.path(), 2 << 20) else {
+            continue;
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
         return Some(parse_readme(&name, &text));

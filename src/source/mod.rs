@@ -69,6 +69,12 @@ pub enum SkipReason {
     /// Left out by `folders`/`excludeFolders`/`excludeFiles` in the library config.
     ExcludedByConfig,
     Unreadable(String),
+    /// A symbolic link: never followed, in or out of the repository.
+    Symlink,
+    /// A git submodule: another repository, not fetched.
+    Submodule,
+    /// Past the library's file limit (`--max-files`).
+    FileLimit,
     /// Not a documentation format TwinMCP parses; carries the extension.
     Unsupported(String),
 }
@@ -84,6 +90,9 @@ impl std::fmt::Display for SkipReason {
             SkipReason::Test => f.write_str("test code"),
             SkipReason::ExcludedByConfig => f.write_str("excluded by the library config"),
             SkipReason::Unreadable(e) => write!(f, "unreadable: {e}"),
+            SkipReason::Symlink => f.write_str("symbolic link (not followed)"),
+            SkipReason::Submodule => f.write_str("submodule (not fetched)"),
+            SkipReason::FileLimit => f.write_str("over the file limit"),
             SkipReason::Unsupported(ext) => write!(f, "unsupported format .{ext}"),
         }
     }
@@ -170,13 +179,17 @@ pub fn crawl_folder(root: &Path, options: &CrawlOptions) -> Result<Crawl, Source
                 continue;
             }
         };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
         let Ok(rel) = entry.path().strip_prefix(root) else {
             continue;
         };
         let rel = rel.to_string_lossy().replace('\\', "/");
+        if entry.path_is_symlink() {
+            crawl.skipped.push((rel, SkipReason::Symlink));
+            continue;
+        }
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
         candidates.push((rel, entry.path().to_owned()));
     }
     Ok(crawl_entries(crawl, candidates, options, |abs, max| {
@@ -305,20 +318,98 @@ fn skip_by_name(
 }
 
 fn read_text(path: &Path, max: u64) -> Result<String, SkipReason> {
-    let meta = std::fs::metadata(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
-    if meta.len() > max {
-        return Err(SkipReason::TooLarge);
-    }
-    let bytes = std::fs::read(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+    let bytes = read_regular_file(path, max)?;
     decode_text(bytes, &path.display().to_string())
 }
 
-/// File bytes as text: NUL bytes mean binary; a byte-order mark is dropped;
-/// invalid UTF-8 is replaced (and said so) rather than losing the file.
-pub(crate) fn decode_text(bytes: Vec<u8>, label: &str) -> Result<String, SkipReason> {
-    if bytes.contains(&0) {
-        return Err(SkipReason::Binary);
+/// The bytes of the regular file at `path`, refusing symbolic links (never
+/// followed out of a repository), other kinds of files and files over
+/// `max` bytes. The size is checked on the open file, and at most `max`
+/// bytes are read even if it grows meanwhile.
+pub(crate) fn read_regular_file(path: &Path, max: u64) -> Result<Vec<u8>, SkipReason> {
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| SkipReason::Unreadable(e.to_string());
+    let meta = std::fs::symlink_metadata(path).map_err(unreadable)?;
+    if meta.file_type().is_symlink() {
+        return Err(SkipReason::Symlink);
     }
+    if !meta.is_file() {
+        return Err(SkipReason::Unreadable("not a regular file".into()));
+    }
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let len = file.metadata().map_err(unreadable)?.len();
+    if len > max {
+        return Err(SkipReason::TooLarge);
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > max {
+        return Err(SkipReason::TooLarge);
+    }
+    Ok(bytes)
+}
+
+/// Text in UTF-16, told by its byte-order mark or, without one, by the
+/// zero bytes of ASCII characters falling on every other byte.
+fn decode_utf16(bytes: &[u8]) -> Option<String> {
+    let (little, body) = match bytes {
+        [0xff, 0xfe, rest @ ..] => (true, rest),
+        [0xfe, 0xff, rest @ ..] => (false, rest),
+        _ if bytes.len() >= 4 && bytes.len().is_multiple_of(2) => {
+            let zeros_at = |odd: bool| {
+                bytes
+                    .iter()
+                    .skip(usize::from(odd))
+                    .step_by(2)
+                    .filter(|&&b| b == 0)
+                    .count()
+            };
+            let half = bytes.len() / 2;
+            let (even, odd) = (zeros_at(false), zeros_at(true));
+            if odd * 10 >= half * 9 && even == 0 {
+                (true, bytes)
+            } else if even * 10 >= half * 9 && odd == 0 {
+                (false, bytes)
+            } else {
+                return None;
+            }
+        }
+        _ => return None,
+    };
+    let units = body.chunks_exact(2).map(|pair| {
+        if little {
+            u16::from_le_bytes([pair[0], pair[1]])
+        } else {
+            u16::from_be_bytes([pair[0], pair[1]])
+        }
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
+}
+
+/// File bytes as text. UTF-16 (with a byte-order mark, or plainly so) is
+/// converted; a UTF-8 byte-order mark is dropped; invalid UTF-8 is replaced
+/// (and said so) rather than losing the file. NUL bytes mean binary, unless
+/// they are a stray few (under 1 in 1,000 bytes) in text, which are dropped.
+pub(crate) fn decode_text(bytes: Vec<u8>, label: &str) -> Result<String, SkipReason> {
+    if let Some(text) = decode_utf16(&bytes) {
+        tracing::info!("{label}: UTF-16 text converted");
+        return Ok(text);
+    }
+    let nuls = bytes.iter().filter(|&&b| b == 0).count();
+    let bytes = if nuls == 0 {
+        bytes
+    } else if nuls * 1000 < bytes.len() {
+        tracing::warn!("{label}: {nuls} NUL bytes dropped");
+        bytes.into_iter().filter(|&b| b != 0).collect()
+    } else {
+        return Err(SkipReason::Binary);
+    };
     match String::from_utf8(bytes) {
         Ok(s) => Ok(s.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(s)),
         Err(e) => {
@@ -337,6 +428,39 @@ mod tests {
         let p = root.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn utf16_and_stray_nuls_are_text_and_many_nuls_are_binary() {
+        let utf16 = |text: &str, little: bool, bom: bool| -> Vec<u8> {
+            let mut out = Vec::new();
+            if bom {
+                out.extend(if little { [0xff, 0xfe] } else { [0xfe, 0xff] });
+            }
+            for unit in text.encode_utf16() {
+                out.extend(if little {
+                    unit.to_le_bytes()
+                } else {
+                    unit.to_be_bytes()
+                });
+            }
+            out
+        };
+        let text = "# Título\n\nUTF-16 docs ✓\n";
+        for (little, bom) in [(true, true), (false, true), (true, false), (false, false)] {
+            assert_eq!(
+                decode_text(utf16(text, little, bom), "t").unwrap(),
+                text,
+                "little endian {little}, BOM {bom}"
+            );
+        }
+        let mut stray = b"# Title\n\n".repeat(200);
+        stray.insert(30, 0);
+        assert!(!decode_text(stray, "t").unwrap().contains('\0'));
+        let png = [&b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"[..], &[0u8; 64]].concat();
+        assert_eq!(decode_text(png, "t"), Err(SkipReason::Binary));
+        // Odd length, lone surrogates: replaced, never a panic.
+        assert!(decode_text(vec![0xff, 0xfe, 0x00, 0xd8, 0x41], "t").is_ok());
     }
 
     #[test]
