@@ -7,6 +7,8 @@ pub mod auth;
 pub mod chunk;
 pub mod cli;
 pub mod embed;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod index;
 pub mod mcp;
 pub mod parse;

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use config::{
-    CONFIG_FILES, LibraryConfig, PathFilter, PreviousVersion, load_config, load_config_with,
+    CONFIG_FILES, LibraryConfig, PathFilter, PreviousVersion, apply_config, load_config,
+    load_config_with,
 };
 pub use git::{GitError, GitSource, Location, Revision, locate};
 pub use library::{
@@ -396,7 +397,7 @@ fn decode_utf16(bytes: &[u8]) -> Option<String> {
 /// converted; a UTF-8 byte-order mark is dropped; invalid UTF-8 is replaced
 /// (and said so) rather than losing the file. NUL bytes mean binary, unless
 /// they are a stray few (under 1 in 1,000 bytes) in text, which are dropped.
-pub(crate) fn decode_text(bytes: Vec<u8>, label: &str) -> Result<String, SkipReason> {
+pub fn decode_text(bytes: Vec<u8>, label: &str) -> Result<String, SkipReason> {
     if let Some(text) = decode_utf16(&bytes) {
         tracing::info!("{label}: UTF-16 text converted");
         return Ok(text);
