@@ -65,6 +65,32 @@ fn main() {
     let peak = matmul_peak();
     println!("candle f32 matmul (1024x384 · 384x1536): {peak:.1} GFLOP/s");
 
+    // One short query at a time, as `query-docs` embeds them.
+    let queries = [
+        "how do I retry a failing job",
+        "stop a task after 5 seconds",
+        "configure middleware for one route",
+        "add a --verbose flag",
+        "graceful shutdown of the server",
+    ];
+    for q in queries {
+        embedder.embed_query(q).unwrap();
+    }
+    let mut ms: Vec<f64> = (0..200)
+        .map(|i| {
+            let q = format!("{} {i}", queries[i % queries.len()]);
+            let t = Instant::now();
+            embedder.embed_query(&q).unwrap();
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    println!(
+        "query embedding (one short query): p50 {:.2} ms, p99 {:.2} ms",
+        ms[ms.len() / 2],
+        ms[ms.len() * 99 / 100]
+    );
+
     let words = sample_words();
     for target in [128usize, 256] {
         let texts = texts_of_length(&embedder, &words, target, BATCH);

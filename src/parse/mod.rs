@@ -15,7 +15,7 @@ pub use rst::parse_rst;
 
 /// Version of what parsing and chunking produce from a file. Bump it when
 /// either changes, so that indexes do not reuse chunks made the old way.
-pub const PARSER_VERSION: u32 = 2;
+pub const PARSER_VERSION: u32 = 3;
 
 /// Reads a file named by `include_str!` in a doc attribute, relative to the
 /// including file; `None` when it cannot or should not be inlined. Injected
@@ -146,6 +146,17 @@ pub enum BlockKind {
 }
 
 /// 1-based line number of byte `offset` in a text whose line starts are `line_starts`.
+/// Width of a line's indentation: its leading spaces and tabs, in bytes
+/// (other Unicode white space is text, and never split).
+pub(crate) fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches([' ', '\t']).len()
+}
+
+/// `line` without up to `n` bytes of leading spaces and tabs.
+pub(crate) fn dedent_line(line: &str, n: usize) -> &str {
+    &line[indent_of(line).min(n)..]
+}
+
 pub(crate) fn line_of(line_starts: &[usize], offset: usize) -> u32 {
     match line_starts.binary_search(&offset) {
         Ok(i) => i as u32 + 1,

@@ -126,7 +126,7 @@ fn push_section(doc: &mut Document, section: &mut Section) {
 }
 
 fn indentation(line: &str) -> usize {
-    line.len() - line.trim_start().len()
+    super::indent_of(line)
 }
 
 fn is_adornment(line: &str) -> Option<char> {
@@ -190,7 +190,7 @@ fn dedent(lines: &[&str]) -> String {
         .unwrap_or(0);
     lines
         .iter()
-        .map(|l| if l.len() >= min { &l[min..] } else { l.trim() })
+        .map(|l| super::dedent_line(l, min))
         .collect::<Vec<_>>()
         .join("\n")
         .trim_end()

@@ -86,7 +86,7 @@ fn docstring(cx: &Ctx<'_>, body: Node<'_>) -> Option<DocLines> {
         .iter()
         .skip(1)
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
+        .map(|l| crate::parse::indent_of(l))
         .min()
         .unwrap_or(0);
     let start = cx.line(string);
@@ -98,7 +98,7 @@ fn docstring(cx: &Ctx<'_>, body: Node<'_>) -> Option<DocLines> {
                 let text = if i == 0 {
                     l.trim()
                 } else {
-                    l.get(min..).unwrap_or(l.trim())
+                    crate::parse::dedent_line(l, min)
                 };
                 (start + i as u32, text.trim_end().to_owned())
             })

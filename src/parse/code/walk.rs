@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use tree_sitter::{Node, Parser, Tree};
 
 use super::{Grammar, doc_blocks, module_sections};
-use crate::parse::{Block, BlockKind, Document, Section, parse_markdown, parse_rst};
+use crate::parse::{
+    Block, BlockKind, Document, Section, dedent_line, indent_of, parse_markdown, parse_rst,
+};
 
 /// Longest a single file may take to parse; a pathological file is cut off
 /// here and whatever was extracted before is kept.
@@ -111,8 +113,7 @@ impl<'s> Ctx<'s> {
                 lines.push(line.trim().to_owned());
                 continue;
             }
-            let indent = line.len() - line.trim_start().len();
-            lines.push(line[indent.min(column)..].trim_end().to_owned());
+            lines.push(dedent_line(line, column).trim_end().to_owned());
             if i + 1 >= SIGNATURE_LINES {
                 lines.push("…".to_owned());
                 break;
@@ -280,11 +281,11 @@ pub(super) fn strip_comment(text: &str) -> Vec<String> {
             let min = lines[1..]
                 .iter()
                 .filter(|l| !l.trim().is_empty())
-                .map(|l| l.len() - l.trim_start().len())
+                .map(|l| indent_of(l))
                 .min()
                 .unwrap_or(0);
             for (o, l) in out.iter_mut().zip(&lines).skip(1) {
-                *o = l.get(min..).unwrap_or(l.trim()).trim_end().to_owned();
+                *o = dedent_line(l, min).trim_end().to_owned();
             }
         }
         if out.first().is_some_and(|l| l.trim().is_empty()) {
