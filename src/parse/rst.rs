@@ -313,9 +313,11 @@ pub(crate) fn render_inline(text: &str) -> String {
             continue;
         }
         // A role: `:name:` directly before the backquote.
-        let role_start = before[..before.len()]
-            .rfind(|c: char| c.is_whitespace() || c == '(')
-            .map_or(0, |i| i + 1);
+        let role_start = before
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| c.is_whitespace() || c == '(')
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let role = &before[role_start..];
         let Some(close) = after[2..].find('`') else {
             out.push_str(rest);

@@ -200,7 +200,10 @@ impl Rust<'_> {
         {
             return;
         }
-        let inner_src = &text[1..text.len() - 1];
+        // Inside the delimiters; a token tree cut short by a syntax error
+        // may lack the closing one.
+        let inner_src = text.strip_prefix(['(', '[', '{']).unwrap_or(text);
+        let inner_src = inner_src.strip_suffix([')', ']', '}']).unwrap_or(inner_src);
         let Some(inner_tree) = walk::parse_tree(inner_src, cx.grammar) else {
             return;
         };
