@@ -97,3 +97,18 @@ pub fn twinmcp_env(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     }
     command.output().expect("twinmcp runs")
 }
+
+/// Commits `index` on HEAD of `repo` (on top of HEAD's commit, if any).
+pub fn commit_index(repo: &git2::Repository, index: &mut git2::Index, message: &str) -> git2::Oid {
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("Test", "test@example.com").unwrap();
+    let parents: Vec<git2::Commit> = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .into_iter()
+        .collect();
+    let parents: Vec<&git2::Commit> = parents.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+        .unwrap()
+}

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use common::{twinmcp, twinmcp_ok};
-use git2::{Repository, Signature};
+use git2::Repository;
 use serde_json::Value;
 
 /// Writes `files` into the work tree of `repo` and commits them on HEAD.
@@ -23,17 +23,7 @@ fn commit(repo: &Repository, files: &[(&str, &str)], message: &str) -> git2::Oid
         .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
         .unwrap();
     index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("Test", "test@example.com").unwrap();
-    let parents: Vec<git2::Commit> = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .into_iter()
-        .collect();
-    let parents: Vec<&git2::Commit> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-        .unwrap()
+    common::commit_index(repo, &mut index, message)
 }
 
 fn tag(repo: &Repository, name: &str) {

@@ -7,8 +7,8 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use common::{twinmcp, twinmcp_ok};
-use git2::{Repository, Signature};
+use common::{commit_index, twinmcp, twinmcp_ok};
+use git2::Repository;
 use serde_json::Value;
 
 fn write(root: &Path, rel: &str, bytes: &[u8]) {
@@ -24,21 +24,7 @@ fn commit_all(repo: &Repository) -> git2::Oid {
         .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
         .unwrap();
     index.write().unwrap();
-    commit_index(repo, &mut index)
-}
-
-fn commit_index(repo: &Repository, index: &mut git2::Index) -> git2::Oid {
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("Test", "test@example.com").unwrap();
-    let parents: Vec<git2::Commit> = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .into_iter()
-        .collect();
-    let parents: Vec<&git2::Commit> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, "docs", &tree, &parents)
-        .unwrap()
+    commit_index(repo, &mut index, "docs")
 }
 
 /// The texts of the BM25 hits for `query` (section text and breadcrumbs).
@@ -74,32 +60,21 @@ fn symlinks_are_reported_and_never_followed_from_a_folder_or_a_commit() {
     plant_links(&outside, &repo_dir);
     let data = tmp.path().join("data");
 
-    // A plain folder.
-    let report = twinmcp_ok(
-        &data,
-        &[
+    let index_as = |id: &str| {
+        let args = [
             "index",
             repo_dir.to_str().unwrap(),
             "--id",
-            "/t/folder",
+            id,
             "--no-vectors",
-        ],
-    );
-    assert!(report.contains("symbolic link (not followed)"), "{report}");
-    // The same tree as a git commit (links stored as links).
-    let repo = Repository::init(&repo_dir).unwrap();
-    commit_all(&repo);
-    let report = twinmcp_ok(
-        &data,
-        &[
-            "index",
-            repo_dir.to_str().unwrap(),
-            "--id",
-            "/t/git",
-            "--no-vectors",
-        ],
-    );
-    assert!(report.contains("symbolic link (not followed)"), "{report}");
+        ];
+        let report = twinmcp_ok(&data, &args);
+        assert!(report.contains("symbolic link (not followed)"), "{report}");
+    };
+    // A plain folder, then the same tree as a git commit (links stored as links).
+    index_as("/t/folder");
+    commit_all(&Repository::init(&repo_dir).unwrap());
+    index_as("/t/git");
     for id in ["/t/folder", "/t/git"] {
         assert!(found(data.as_path(), id, "prime the pump").contains("prime the pump"));
         assert!(
@@ -218,7 +193,7 @@ fn a_hostile_tree_is_indexed_with_every_problem_reported() {
     };
     index.add(&gitlink).unwrap();
     index.write().unwrap();
-    commit_index(&repo, &mut index);
+    commit_index(&repo, &mut index, "docs");
     // A tag that points to a blob, not a commit.
     let blob = repo.blob(b"not a commit").unwrap();
     repo.reference("refs/tags/v9.9.9", blob, false, "blob tag")

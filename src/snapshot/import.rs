@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::params;
 
 use super::read::unpack;
-use super::{BuildRows, Manifest, SnapshotError, read_manifest};
+use super::{BuildRows, Manifest, SnapshotError, corrupt, read_manifest};
 use crate::index::{DataDir, TextIndex, VECTOR_FILE, VectorIndex};
 use crate::search::split_library_id;
 
@@ -45,10 +45,7 @@ pub fn import(
     let staging = Staging::create(data)?;
     let unpacked = unpack(path, max_bytes, &staging.0)?;
     if unpacked != manifest {
-        return Err(SnapshotError::Corrupt {
-            path: path.to_owned(),
-            reason: "the file changed while it was read".into(),
-        });
+        return Err(corrupt(path, "the file changed while it was read"));
     }
     let mut rows = Vec::with_capacity(manifest.builds.len());
     for (n, entry) in manifest.builds.iter().enumerate() {
@@ -264,13 +261,6 @@ fn check_build(
             path,
             format!("builds/{n}: its index files do not open"),
         )),
-    }
-}
-
-fn corrupt(path: &Path, reason: impl Into<String>) -> SnapshotError {
-    SnapshotError::Corrupt {
-        path: path.to_owned(),
-        reason: reason.into(),
     }
 }
 

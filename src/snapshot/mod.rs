@@ -228,6 +228,14 @@ enum PartKind {
     Text(String),
 }
 
+/// A damaged or hand-crafted snapshot, with what gave it away.
+fn corrupt(path: &std::path::Path, reason: impl Into<String>) -> SnapshotError {
+    SnapshotError::Corrupt {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
 fn sha256_hex(digest: sha2::digest::Output<sha2::Sha256>) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

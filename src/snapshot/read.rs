@@ -10,7 +10,9 @@ use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
 
-use super::{FORMAT, MANIFEST, MAX_MANIFEST_BYTES, Manifest, SnapshotError, part_location};
+use super::{
+    FORMAT, MANIFEST, MAX_MANIFEST_BYTES, Manifest, SnapshotError, corrupt, part_location,
+};
 
 /// Default limit on what a snapshot may unpack to.
 pub const DEFAULT_MAX_BYTES: u64 = 64 << 30;
@@ -307,13 +309,6 @@ pub fn verify(path: &Path, max_bytes: u64) -> Result<Manifest, SnapshotError> {
 /// what was written under `dest` is left for the caller to remove.
 pub(super) fn unpack(path: &Path, max_bytes: u64, dest: &Path) -> Result<Manifest, SnapshotError> {
     read_all(path, max_bytes, Some(dest), false)
-}
-
-fn corrupt(path: &Path, reason: impl Into<String>) -> SnapshotError {
-    SnapshotError::Corrupt {
-        path: path.to_owned(),
-        reason: reason.into(),
-    }
 }
 
 fn not_a_snapshot(path: &Path, reason: &str) -> SnapshotError {
