@@ -51,11 +51,7 @@ pub fn run(context: &Context, command: SnapshotCommand) -> anyhow::Result<()> {
             timestamp,
         } => {
             let started = std::time::Instant::now();
-            let created_at = timestamp.unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs() as i64)
-            });
+            let created_at = timestamp.unwrap_or_else(crate::index::unix_now);
             let options = ExportOptions {
                 libraries,
                 output: output.clone(),

@@ -6,7 +6,9 @@ mod model;
 use std::path::PathBuf;
 
 pub use bert::{BertEmbedder, DEFAULT_BATCH_MEMORY};
-pub use model::{Manifest, fetch_model, install_model, list_models, locate_model};
+pub use model::{
+    Manifest, fetch_model, fingerprint_dimensions, install_model, list_models, locate_model,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {

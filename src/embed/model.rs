@@ -132,6 +132,16 @@ fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The vector dimensions a fingerprint (`name:sha256-prefix:dimensions`)
+/// names; 0 if it names none.
+pub fn fingerprint_dimensions(fingerprint: &str) -> usize {
+    fingerprint
+        .rsplit(':')
+        .next()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0)
+}
+
 fn fingerprint(manifest: &Manifest, weights_sha: &str) -> String {
     format!(
         "{}:{}:{}",

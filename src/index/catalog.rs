@@ -132,7 +132,8 @@ pub struct Job {
     pub result: String,
 }
 
-fn unix_now() -> i64 {
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)

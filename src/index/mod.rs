@@ -22,12 +22,14 @@ mod writer;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+pub(crate) use catalog::unix_now;
 pub use catalog::{
     BREADCRUMB_SEPARATOR, Catalog, Job, Library, ReusedChunk, ReusedDocument, StoredChunk, Version,
 };
 pub use text::TextIndex;
 pub use vector::{VECTOR_FILE, VectorIndex};
 pub use writer::{IndexWriter, LibraryMeta, decode_vector, encode_vector};
+pub(crate) use writer::{retire_ready_builds, upsert_library};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -125,6 +127,16 @@ impl DataDir {
             Err(std::fs::TryLockError::WouldBlock) => Err(IndexError::Locked(self.root.clone())),
             Err(std::fs::TryLockError::Error(e)) => Err(IndexError::io(&path, e)),
         }
+    }
+
+    /// Takes the writer lock, opens the catalog and removes what an
+    /// interrupted writer left (builds still `building`, and their files).
+    pub fn open_for_writing(&self) -> Result<(File, Catalog), IndexError> {
+        let lock = self.lock_for_writing()?;
+        let mut catalog = self.catalog()?;
+        let stale = catalog.remove_unfinished_builds()?;
+        self.remove_build_files(&stale);
+        Ok((lock, catalog))
     }
 
     /// Deletes the files of builds the catalog no longer knows, best effort.

@@ -16,8 +16,8 @@ use super::vector::{VECTOR_FILE, VectorIndex};
 use super::{Catalog, DataDir, IndexError};
 use crate::chunk::Chunk;
 
-/// What the catalog records about a library.
-#[derive(Debug, Clone, PartialEq)]
+/// What the catalog records about a library (also a snapshot's library row).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LibraryMeta {
     pub id: String,
     pub title: String,
@@ -31,6 +31,59 @@ pub struct LibraryMeta {
     /// `--ref` and `--versions` as given, so that `update` repeats them.
     pub git_ref: Option<String>,
     pub version_rule: Option<String>,
+}
+
+/// Deletes the ready builds of `library` at `version` other than `keep`,
+/// returning their ids so that their files can go once the transaction
+/// commits. Run it after inserting `keep`: a build id freed before the
+/// insert would be handed out again.
+pub(crate) fn retire_ready_builds(
+    conn: &rusqlite::Connection,
+    library: &str,
+    version: &str,
+    keep: i64,
+) -> rusqlite::Result<Vec<i64>> {
+    let old: Vec<i64> = conn
+        .prepare(
+            "SELECT id FROM builds
+             WHERE library_id = ?1 AND version = ?2 AND state = 'ready' AND id != ?3",
+        )?
+        .query_map(params![library, version, keep], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &old {
+        conn.execute("DELETE FROM builds WHERE id = ?1", [id])?;
+    }
+    Ok(old)
+}
+
+/// Inserts or updates the catalog row of `library`. With
+/// `keep_version_rule`, a library without a `--versions` rule keeps the
+/// one it had (an index run without the flag); otherwise the row takes
+/// `library` as it is (a snapshot import).
+pub(crate) fn upsert_library(
+    conn: &rusqlite::Connection,
+    library: &LibraryMeta,
+    keep_version_rule: bool,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO libraries (id, title, description, source, rules, aliases, git_ref, version_rule)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (id) DO UPDATE
+         SET title = ?2, description = ?3, source = ?4, rules = ?5, aliases = ?6,
+             git_ref = ?7, version_rule = CASE WHEN ?9 THEN coalesce(?8, version_rule) ELSE ?8 END",
+        params![
+            library.id,
+            library.title,
+            library.description,
+            library.source,
+            serde_json::to_string(&library.rules).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(&library.aliases).unwrap_or_else(|_| "[]".into()),
+            library.git_ref,
+            library.version_rule,
+            keep_version_rule,
+        ],
+    )?;
+    Ok(())
 }
 
 /// Counts reported when a build is committed.
@@ -80,13 +133,8 @@ impl IndexWriter {
         source_rev: Option<&str>,
         model: Option<(&str, usize)>,
     ) -> Result<IndexWriter, IndexError> {
-        let lock = data.lock_for_writing()?;
-        let mut catalog = data.catalog()?;
-        let stale = catalog.remove_unfinished_builds()?;
-        data.remove_build_files(&stale);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let (lock, mut catalog) = data.open_for_writing()?;
+        let now = super::unix_now();
         let conn = catalog.conn();
         conn.execute(
             "INSERT INTO builds (library_id, version, state, source_rev, model, created_at)
@@ -222,36 +270,12 @@ impl IndexWriter {
         }
         let bytes = self.data.build_size(self.build_id);
         let conn = self.catalog.conn();
-        let old: Vec<i64> = conn
-            .prepare(
-                "SELECT id FROM builds WHERE library_id = ?1 AND version = ?2 AND state = 'ready'",
-            )?
-            .query_map(params![self.library.id, self.version], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for id in &old {
-            conn.execute("DELETE FROM builds WHERE id = ?1", [id])?;
-        }
+        let old = retire_ready_builds(conn, &self.library.id, &self.version, self.build_id)?;
         conn.execute(
             "UPDATE builds SET state = 'ready', files = ?2, chunks = ?3, bytes = ?4 WHERE id = ?1",
             params![self.build_id, self.files, self.chunks, bytes as i64],
         )?;
-        conn.execute(
-            "INSERT INTO libraries (id, title, description, source, rules, aliases, git_ref, version_rule)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (id) DO UPDATE
-             SET title = ?2, description = ?3, source = ?4, rules = ?5, aliases = ?6,
-                 git_ref = ?7, version_rule = coalesce(?8, version_rule)",
-            params![
-                self.library.id,
-                self.library.title,
-                self.library.description,
-                self.library.source,
-                serde_json::to_string(&self.library.rules).unwrap_or_else(|_| "[]".into()),
-                serde_json::to_string(&self.library.aliases).unwrap_or_else(|_| "[]".into()),
-                self.library.git_ref,
-                self.library.version_rule,
-            ],
-        )?;
+        upsert_library(conn, &self.library, true)?;
         conn.execute_batch("COMMIT")?;
         self.data.remove_build_files(&old);
         tracing::debug!("build {} ready in {}", self.build_id, dir.display());

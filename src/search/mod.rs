@@ -215,14 +215,10 @@ impl Engine {
         let text = TextIndex::open(&dir.join("text"))?;
         let vector_path = dir.join("vectors.usearch");
         let vectors = match (&build.model, vector_path.exists()) {
-            (Some(fingerprint), true) => {
-                let dims = fingerprint
-                    .rsplit(':')
-                    .next()
-                    .and_then(|d| d.parse().ok())
-                    .unwrap_or(0);
-                Some(VectorIndex::open(&vector_path, dims)?)
-            }
+            (Some(fingerprint), true) => Some(VectorIndex::open(
+                &vector_path,
+                crate::embed::fingerprint_dimensions(fingerprint),
+            )?),
             _ => None,
         };
         tracing::debug!("opened build {} of {library}", build.build_id);

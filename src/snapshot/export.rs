@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::{
-    BuildEntry, BuildRows, ChunkRow, DocumentRow, FORMAT, LibraryRow, MANIFEST, Manifest, Part,
-    SnapshotError, sha256_hex,
+    BuildEntry, BuildRows, ChunkRow, DocumentRow, FORMAT, MANIFEST, Manifest, Part, SnapshotError,
+    sha256_hex,
 };
-use crate::index::{DataDir, IndexError, Library, Version};
+use crate::index::{DataDir, IndexError, Library, LibraryMeta, Version};
 use crate::search::{display_version, split_library_id};
 
 /// zstd level: vectors barely compress, text does; higher levels cost more
@@ -222,7 +222,7 @@ fn build_rows(
         })
         .collect();
     Ok(BuildRows {
-        library: LibraryRow {
+        library: LibraryMeta {
             id: library.id.clone(),
             title: library.title.clone(),
             description: library.description.clone(),

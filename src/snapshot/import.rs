@@ -7,7 +7,9 @@ use rusqlite::params;
 
 use super::read::unpack;
 use super::{BuildRows, Manifest, SnapshotError, corrupt, read_manifest};
-use crate::index::{DataDir, TextIndex, VECTOR_FILE, VectorIndex};
+use crate::index::{
+    DataDir, TextIndex, VECTOR_FILE, VectorIndex, retire_ready_builds, upsert_library,
+};
 use crate::search::split_library_id;
 
 /// What an import changed.
@@ -38,10 +40,7 @@ pub fn import(
             installed: installed.to_owned(),
         });
     }
-    let _lock = data.lock_for_writing()?;
-    let mut catalog = data.catalog()?;
-    let stale = catalog.remove_unfinished_builds()?;
-    data.remove_build_files(&stale);
+    let (_lock, mut catalog) = data.open_for_writing()?;
     let staging = Staging::create(data)?;
     let unpacked = unpack(path, max_bytes, &staging.0)?;
     if unpacked != manifest {
@@ -89,20 +88,7 @@ pub fn import(
                 ],
             )?;
             let build_id = tx.last_insert_rowid();
-            // Deleted only now: a build id freed before the insert would be
-            // handed out again, and its files deleted after the commit.
-            let old: Vec<i64> = tx
-                .prepare(
-                    "SELECT id FROM builds
-                     WHERE library_id = ?1 AND version = ?2 AND state = 'ready' AND id != ?3",
-                )?
-                .query_map(params![build.library.id, build.version, build_id], |r| {
-                    r.get(0)
-                })?
-                .collect::<Result<_, _>>()?;
-            for id in &old {
-                tx.execute("DELETE FROM builds WHERE id = ?1", [id])?;
-            }
+            let old = retire_ready_builds(&tx, &build.library.id, &build.version, build_id)?;
             replaced.extend(&old);
             let mut documents = std::collections::HashMap::new();
             {
@@ -141,23 +127,7 @@ pub fn import(
                 }
             }
             let library = &build.library;
-            tx.execute(
-                "INSERT INTO libraries (id, title, description, source, rules, aliases, git_ref, version_rule)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (id) DO UPDATE
-                 SET title = ?2, description = ?3, source = ?4, rules = ?5, aliases = ?6,
-                     git_ref = ?7, version_rule = ?8",
-                params![
-                    library.id,
-                    library.title,
-                    library.description,
-                    library.source,
-                    serde_json::to_string(&library.rules).unwrap_or_else(|_| "[]".into()),
-                    serde_json::to_string(&library.aliases).unwrap_or_else(|_| "[]".into()),
-                    library.git_ref,
-                    library.version_rule,
-                ],
-            )?;
+            upsert_library(&tx, library, false)?;
             let target = data.build_dir(build_id);
             // Anything at this path belongs to no catalog row: an old crash.
             let _ = std::fs::remove_dir_all(&target);
@@ -234,11 +204,7 @@ fn check_build(
                 if manifest.model.as_ref() != Some(model) {
                     return Err("its model differs from the manifest's".into());
                 }
-                let dims = model
-                    .rsplit(':')
-                    .next()
-                    .and_then(|d| d.parse().ok())
-                    .unwrap_or(0);
+                let dims = crate::embed::fingerprint_dimensions(model);
                 let index = VectorIndex::open(&vectors, dims).map_err(|e| e.to_string())?;
                 if index.size() != build.chunks.len() {
                     return Err(format!(

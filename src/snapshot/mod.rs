@@ -34,7 +34,7 @@ pub use export::{ExportOptions, export};
 pub use import::{ImportReport, import};
 pub use read::{DEFAULT_MAX_BYTES, read_manifest, verify};
 
-use crate::index::IndexError;
+use crate::index::{IndexError, LibraryMeta};
 
 /// The snapshot format this binary writes and the newest it reads.
 pub const FORMAT: u32 = 1;
@@ -137,7 +137,7 @@ pub struct Part {
 /// `builds/<n>/catalog.json`: the catalog rows of one build.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct BuildRows {
-    library: LibraryRow,
+    library: LibraryMeta,
     version: String,
     source_rev: Option<String>,
     model: Option<String>,
@@ -145,18 +145,6 @@ struct BuildRows {
     bytes: i64,
     documents: Vec<DocumentRow>,
     chunks: Vec<ChunkRow>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct LibraryRow {
-    id: String,
-    title: String,
-    description: String,
-    source: String,
-    rules: Vec<String>,
-    aliases: Vec<String>,
-    git_ref: Option<String>,
-    version_rule: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -10,9 +10,7 @@ use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
 
-use super::{
-    FORMAT, MANIFEST, MAX_MANIFEST_BYTES, Manifest, SnapshotError, corrupt, part_location,
-};
+use super::{MANIFEST, MAX_MANIFEST_BYTES, Manifest, SnapshotError, corrupt, part_location};
 
 /// Default limit on what a snapshot may unpack to.
 pub const DEFAULT_MAX_BYTES: u64 = 64 << 30;
@@ -248,11 +246,9 @@ fn parse_manifest(path: &Path, bytes: &[u8]) -> Result<Manifest, SnapshotError> 
 /// Everything that can be checked before unpacking: format, part names
 /// (one fixed shape, no duplicates, one catalog per build), sizes.
 fn check_manifest(path: &Path, manifest: &Manifest, max_bytes: u64) -> Result<(), SnapshotError> {
-    if manifest.format == 0 || manifest.format > FORMAT {
-        return Err(SnapshotError::TooNew {
-            path: path.to_owned(),
-            found: manifest.format,
-        });
+    // Newer formats were refused when the manifest was parsed.
+    if manifest.format == 0 {
+        return Err(corrupt(path, "the manifest names format 0"));
     }
     let builds = manifest.builds.len();
     let mut names = std::collections::HashSet::new();
