@@ -1,19 +1,24 @@
-//! The candle port of all-MiniLM-L6-v2 against the reference implementation.
+//! all-MiniLM-L6-v2 against the reference implementation.
 //!
 //! Reference values are those of sentence-transformers for the same model;
-//! batching and padding must not change a vector.
+//! the native encoder must agree with candle's `BertModel`; batching and
+//! padding must not change a vector.
 
 mod common;
 
-use twinmcp::embed::{BertEmbedder, Embedder, locate_model};
+use twinmcp::embed::{BertEmbedder, Embedder, Engine, locate_model};
 
 fn embedder() -> BertEmbedder {
+    embedder_with(Engine::Native)
+}
+
+fn embedder_with(engine: Engine) -> BertEmbedder {
     let files = locate_model(
         Some(&common::model_dir()),
         std::path::Path::new("/nonexistent"),
     )
     .unwrap();
-    BertEmbedder::load(&files).unwrap()
+    BertEmbedder::load_with(&files, engine).unwrap()
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
@@ -31,6 +36,40 @@ fn matches_the_reference_embedding() {
     }
     let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((norm - 1.0).abs() < 1e-4);
+}
+
+#[test]
+fn native_encoder_agrees_with_candle() {
+    let native = embedder();
+    let candle = embedder_with(Engine::Candle);
+    let medium = "Spawns a new asynchronous task, returning a JoinHandle for it. ".repeat(4);
+    let long = "The runtime drives futures to completion; `block_on` waits for one. ".repeat(30);
+    let texts = [
+        "",
+        "x",
+        "This is an example sentence",
+        "fn main() { let rt = tokio::runtime::Runtime::new().unwrap(); }",
+        medium.as_str(),
+        long.as_str(),
+        "Ünïcödé, 日本語のテキスト, and émoji 🚀 mixed in",
+    ];
+    // One packed batch of mixed lengths against candle's padded batch.
+    let a = native.embed_passages(&texts).unwrap();
+    let b = candle.embed_passages(&texts).unwrap();
+    for ((text, x), y) in texts.iter().zip(&a).zip(&b) {
+        let c = cosine(x, y);
+        assert!(c > 0.9999, "{text:?}: cosine {c}");
+    }
+    for text in [
+        "how do I retry a failing job",
+        "stop a task after 5 seconds",
+    ] {
+        let c = cosine(
+            &native.embed_query(text).unwrap(),
+            &candle.embed_query(text).unwrap(),
+        );
+        assert!(c > 0.9999, "{text:?}: cosine {c}");
+    }
 }
 
 #[test]

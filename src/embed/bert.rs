@@ -1,24 +1,42 @@
-//! A BERT-family sentence encoder on candle (CPU by default, CUDA with the
-//! `cuda` feature).
+//! A BERT-family sentence encoder: weights and tokenizer loaded with candle
+//! and tokenizers, the forward pass run by [`NativeEncoder`] on the CPU or by
+//! candle's `BertModel` (CUDA with the `cuda` feature, and the reference the
+//! native encoder is tested against).
 //!
-//! Batches are padded to their longest member and truncated at the model's
-//! `max_tokens`; pooling uses the attention mask, so padding never changes a
-//! vector. Callers get the best throughput by passing texts of similar length
-//! together ([`BertEmbedder::embed_passages`] sorts them itself).
+//! Texts are truncated at the model's `max_tokens`. The native encoder packs
+//! a batch without padding; candle's pads to the longest text and pools with
+//! the attention mask, so padding never changes a vector. Either way
+//! [`BertEmbedder::embed_passages`] batches texts of similar length.
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
 use super::model::{ModelFiles, Pooling};
+use super::native::NativeEncoder;
 use super::{EmbedError, Embedder, Manifest};
 
 /// Default bound on the working memory of one forward pass.
 pub const DEFAULT_BATCH_MEMORY: u64 = 384 << 20;
 
+/// Which implementation runs the forward pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// [`NativeEncoder`] on the CPU.
+    Native,
+    /// candle's `BertModel`, on CUDA when built with it, else on the CPU.
+    Candle,
+}
+
+enum Encoder {
+    Native(NativeEncoder),
+    Candle(BertModel),
+}
+
 pub struct BertEmbedder {
-    model: BertModel,
+    encoder: Encoder,
+    pad_id: u32,
     tokenizer: Tokenizer,
     counter: Tokenizer,
     manifest: Manifest,
@@ -35,40 +53,65 @@ fn tok_err(e: impl std::fmt::Display) -> EmbedError {
 }
 
 impl BertEmbedder {
+    /// Loads the model with the native encoder, or with candle when a GPU
+    /// is available to it.
     pub fn load(files: &ModelFiles) -> Result<BertEmbedder, EmbedError> {
-        let device = pick_device();
+        let engine = if pick_device().is_cpu() {
+            Engine::Native
+        } else {
+            Engine::Candle
+        };
+        BertEmbedder::load_with(files, engine)
+    }
+
+    pub fn load_with(files: &ModelFiles, engine: Engine) -> Result<BertEmbedder, EmbedError> {
+        let device = match engine {
+            Engine::Native => Device::Cpu,
+            Engine::Candle => pick_device(),
+        };
         let config: Config =
             serde_json::from_slice(&files.config).map_err(|e| EmbedError::Config {
                 path: "config.json".into(),
                 message: e.to_string(),
             })?;
-        let vb = VarBuilder::from_slice_safetensors(&files.weights, DType::F32, &device)?;
-        let model = BertModel::load(vb, &config)?;
+        let encoder = match engine {
+            Engine::Native => Encoder::Native(NativeEncoder::load(&files.weights, &config)?),
+            Engine::Candle => {
+                let vb = VarBuilder::from_slice_safetensors(&files.weights, DType::F32, &device)?;
+                Encoder::Candle(BertModel::load(vb, &config)?)
+            }
+        };
         let mut counter = Tokenizer::from_bytes(&files.tokenizer).map_err(tok_err)?;
         counter.with_padding(None);
         counter.with_truncation(None).map_err(tok_err)?;
         let mut tokenizer = counter.clone();
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            ..Default::default()
-        }));
         tokenizer
             .with_truncation(Some(TruncationParams {
                 max_length: files.manifest.max_tokens,
                 ..Default::default()
             }))
             .map_err(tok_err)?;
-        // The largest live tensors of a layer, per token of a batch padded
-        // to the model's length: attention scores and probabilities (heads
-        // × length each, with a copy), the feed-forward activations, and a
-        // dozen hidden-size tensors, in f32.
         let length = files.manifest.max_tokens as u64;
-        let bytes_per_token = 4
-            * (3 * config.num_attention_heads as u64 * length
-                + 2 * config.intermediate_size as u64
-                + 24 * config.hidden_size as u64);
+        let bytes_per_token = match encoder {
+            // The packed buffers: hidden state, queries-keys-values, context,
+            // projection and feed-forward activations, in f32. Attention's
+            // scratch is per thread, not per token.
+            Encoder::Native(_) => {
+                4 * (6 * config.hidden_size as u64 + config.intermediate_size as u64)
+            }
+            // The largest live tensors of a layer, per token of a batch
+            // padded to the model's length: attention scores and
+            // probabilities (heads × length each, with a copy), the
+            // feed-forward activations, and a dozen hidden-size tensors.
+            Encoder::Candle(_) => {
+                4 * (3 * config.num_attention_heads as u64 * length
+                    + 2 * config.intermediate_size as u64
+                    + 24 * config.hidden_size as u64)
+            }
+        };
         let mut embedder = BertEmbedder {
-            model,
+            encoder,
+            pad_id: config.pad_token_id as u32,
             tokenizer,
             counter,
             manifest: files.manifest.clone(),
@@ -96,18 +139,32 @@ impl BertEmbedder {
             .tokenizer
             .encode_batch(texts.to_vec(), true)
             .map_err(tok_err)?;
-        let len = encodings.first().map_or(0, |e| e.get_ids().len());
+        let model = match &self.encoder {
+            Encoder::Native(native) => {
+                let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
+                return Ok(native.embed(&ids, self.manifest.pooling, self.manifest.normalize)?);
+            }
+            Encoder::Candle(model) => model,
+        };
+        let len = encodings
+            .iter()
+            .map(|e| e.get_ids().len())
+            .max()
+            .unwrap_or(0);
         let n = encodings.len();
         let mut ids = Vec::with_capacity(n * len);
         let mut mask = Vec::with_capacity(n * len);
         for e in &encodings {
+            let real = e.get_ids().len();
             ids.extend(e.get_ids().iter().copied());
-            mask.extend(e.get_attention_mask().iter().copied());
+            ids.extend(std::iter::repeat_n(self.pad_id, len - real));
+            mask.extend(std::iter::repeat_n(1u32, real));
+            mask.extend(std::iter::repeat_n(0u32, len - real));
         }
         let ids = Tensor::from_vec(ids, (n, len), &self.device)?;
         let mask = Tensor::from_vec(mask, (n, len), &self.device)?;
         let types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        let hidden = model.forward(&ids, &types, Some(&mask))?;
         let pooled = match self.manifest.pooling {
             Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
             Pooling::Mean => {

@@ -2,10 +2,11 @@
 
 mod bert;
 mod model;
+mod native;
 
 use std::path::PathBuf;
 
-pub use bert::{BertEmbedder, DEFAULT_BATCH_MEMORY};
+pub use bert::{BertEmbedder, DEFAULT_BATCH_MEMORY, Engine};
 pub use model::{
     Manifest, fetch_model, fingerprint_dimensions, install_model, list_models, locate_model,
 };
