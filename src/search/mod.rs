@@ -269,11 +269,16 @@ impl Engine {
     ) -> Result<Ranked, SearchError> {
         let open = self.open_build(&library, &build)?;
         let depth = self.depth.max(limit);
-        let bm25 = if mode == Mode::Vector {
-            Vec::new()
-        } else {
-            open.text.search(query, depth)?
-        };
+        // BM25 runs while the query is embedded (the longer of the two).
+        let embeds = mode != Mode::Bm25 && open.vectors.is_some() && build.model.is_some();
+        let (bm25, embedded) = rayon::join(
+            || match mode {
+                Mode::Vector => Ok(Vec::new()),
+                _ => open.text.search(query, depth),
+            },
+            || embeds.then(|| self.model.embed_query(query)),
+        );
+        let bm25 = bm25?;
         // Keys in the files of an imported build are shifted from catalog ids.
         let to_ids = |hits: Vec<(i64, f32)>| -> Vec<(i64, f32)> {
             hits.into_iter()
@@ -284,8 +289,8 @@ impl Engine {
         let mut degraded = None;
         let mut dense = Vec::new();
         if mode != Mode::Bm25 {
-            match (&open.vectors, &build.model) {
-                (Some(vectors), Some(indexed)) => match self.model.embed_query(query) {
+            match (&open.vectors, &build.model, embedded) {
+                (Some(vectors), Some(indexed), Some(embedded)) => match embedded {
                     Ok((fingerprint, q)) if fingerprint == *indexed => {
                         dense = to_ids(vectors.search(&q, depth)?)
                     }
