@@ -4,8 +4,7 @@
 //! panics), queries fall back to BM25 and say so; the next attempt waits for
 //! a back-off that doubles up to ten minutes, so a broken model costs one
 //! failed attempt per back-off, never a retry storm. Query vectors are kept
-//! in a small bounded cache (oldest entry evicted first, not least recently
-//! used) because agents repeat themselves.
+//! in a small least-recently-used cache because agents repeat themselves.
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
@@ -48,8 +47,36 @@ pub struct ModelSlot {
     cache: Mutex<QueryCache>,
 }
 
-/// Query vectors by (fingerprint, query), and their insertion order for eviction.
-type QueryCache = (HashMap<String, Vec<f32>>, VecDeque<String>);
+/// Query vectors by (fingerprint, query), least recently used evicted first.
+#[derive(Default)]
+struct QueryCache {
+    vectors: HashMap<String, Vec<f32>>,
+    /// Keys by last use, the least recent first.
+    order: VecDeque<String>,
+}
+
+impl QueryCache {
+    fn get(&mut self, key: &str) -> Option<Vec<f32>> {
+        let v = self.vectors.get(key)?.clone();
+        // A scan of at most QUERY_CACHE keys: microseconds.
+        if let Some(at) = self.order.iter().position(|k| k == key) {
+            let key = self.order.remove(at).expect("position is in range");
+            self.order.push_back(key);
+        }
+        Some(v)
+    }
+
+    fn insert(&mut self, key: String, v: Vec<f32>, capacity: usize) {
+        if self.vectors.insert(key.clone(), v).is_none() {
+            self.order.push_back(key);
+            if self.order.len() > capacity
+                && let Some(old) = self.order.pop_front()
+            {
+                self.vectors.remove(&old);
+            }
+        }
+    }
+}
 
 impl ModelSlot {
     /// A slot that loads the model from `explicit` or the data dir when first needed.
@@ -118,10 +145,9 @@ impl ModelSlot {
             .cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .0
             .get(&key)
         {
-            return Ok((fingerprint, v.clone()));
+            return Ok((fingerprint, v));
         }
         // One short query is too small to share between threads: a second
         // thread did not lower the hybrid p50 (bench: 7.3 ms on 2 threads,
@@ -134,16 +160,11 @@ impl ModelSlot {
         .and_then(|r| r.map_err(|e| e.to_string()));
         match vector {
             Ok(v) => {
-                let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-                let (map, order) = &mut *cache;
-                if map.insert(key.clone(), v.clone()).is_none() {
-                    order.push_back(key);
-                    if order.len() > QUERY_CACHE
-                        && let Some(old) = order.pop_front()
-                    {
-                        map.remove(&old);
-                    }
-                }
+                self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                    key,
+                    v.clone(),
+                    QUERY_CACHE,
+                );
                 Ok((fingerprint, v))
             }
             Err(e) => {
@@ -151,5 +172,26 @@ impl ModelSlot {
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_cache_evicts_the_least_recently_used() {
+        let mut cache = QueryCache::default();
+        cache.insert("a".into(), vec![1.0], 2);
+        cache.insert("b".into(), vec![2.0], 2);
+        assert_eq!(cache.get("a"), Some(vec![1.0]));
+        cache.insert("c".into(), vec![3.0], 2);
+        assert_eq!(cache.get("b"), None, "b was used least recently");
+        assert_eq!(cache.get("a"), Some(vec![1.0]));
+        assert_eq!(cache.get("c"), Some(vec![3.0]));
+        // Inserting a present key neither grows nor evicts.
+        cache.insert("c".into(), vec![3.0], 2);
+        assert_eq!(cache.order.len(), 2);
+        assert_eq!(cache.vectors.len(), 2);
     }
 }
