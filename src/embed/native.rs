@@ -170,42 +170,65 @@ impl NativeEncoder {
                 config.num_attention_heads
             )));
         }
-        // Layers load in parallel: their transposes are most of load time.
-        let layers = (0..config.num_hidden_layers)
-            .into_par_iter()
-            .map(|i| {
-                let p = format!("encoder.layer.{i}");
-                let s = format!("{p}.attention.self");
-                Ok(Layer {
-                    qkv: weights.dense(
-                        &[
-                            &format!("{s}.query"),
-                            &format!("{s}.key"),
-                            &format!("{s}.value"),
-                        ],
-                        h,
-                        h,
-                    )?,
-                    attention_output: weights.dense(
-                        &[&format!("{p}.attention.output.dense")],
-                        h,
-                        h,
-                    )?,
-                    attention_norm: weights.norm(&format!("{p}.attention.output.LayerNorm"), h)?,
-                    intermediate: weights.dense(
-                        &[&format!("{p}.intermediate.dense")],
-                        h,
-                        config.intermediate_size,
-                    )?,
-                    output: weights.dense(
-                        &[&format!("{p}.output.dense")],
-                        config.intermediate_size,
-                        h,
-                    )?,
-                    output_norm: weights.norm(&format!("{p}.output.LayerNorm"), h)?,
-                })
+        let load_layer = |i: usize| -> candle_core::Result<Layer> {
+            let p = format!("encoder.layer.{i}");
+            let s = format!("{p}.attention.self");
+            Ok(Layer {
+                qkv: weights.dense(
+                    &[
+                        &format!("{s}.query"),
+                        &format!("{s}.key"),
+                        &format!("{s}.value"),
+                    ],
+                    h,
+                    h,
+                )?,
+                attention_output: weights.dense(&[&format!("{p}.attention.output.dense")], h, h)?,
+                attention_norm: weights.norm(&format!("{p}.attention.output.LayerNorm"), h)?,
+                intermediate: weights.dense(
+                    &[&format!("{p}.intermediate.dense")],
+                    h,
+                    config.intermediate_size,
+                )?,
+                output: weights.dense(
+                    &[&format!("{p}.output.dense")],
+                    config.intermediate_size,
+                    h,
+                )?,
+                output_norm: weights.norm(&format!("{p}.output.LayerNorm"), h)?,
             })
-            .collect::<candle_core::Result<Vec<Layer>>>()?;
+        };
+        // Layers load on scoped threads (their transposes are most of load
+        // time), not on rayon: serving loads the model under the model lock,
+        // and a rayon worker waiting for its tasks may meanwhile run another
+        // request that takes that lock.
+        let count = config.num_hidden_layers;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, count.max(1));
+        let mut layers: Vec<(usize, Layer)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let load_layer = &load_layer;
+                    scope.spawn(move || {
+                        (t..count)
+                            .step_by(threads)
+                            .map(|i| Ok((i, load_layer(i)?)))
+                            .collect::<candle_core::Result<Vec<_>>>()
+                    })
+                })
+                .collect();
+            let mut all = Vec::with_capacity(count);
+            for handle in handles {
+                match handle.join() {
+                    Ok(loaded) => all.extend(loaded?),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            Ok::<_, candle_core::Error>(all)
+        })?;
+        layers.sort_by_key(|(i, _)| *i);
+        let layers: Vec<Layer> = layers.into_iter().map(|(_, layer)| layer).collect();
         let token_types = weights.get(
             "embeddings.token_type_embeddings.weight",
             &[config.type_vocab_size, h],
