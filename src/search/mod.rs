@@ -269,15 +269,24 @@ impl Engine {
     ) -> Result<Ranked, SearchError> {
         let open = self.open_build(&library, &build)?;
         let depth = self.depth.max(limit);
-        // BM25 runs while the query is embedded (the longer of the two).
+        // BM25 runs while the query is embedded (the longer of the two), on
+        // a scoped thread rather than rayon's pool: a rayon worker waiting
+        // for the query pool would take on other requests meanwhile, each
+        // nesting deeper on its stack under load.
         let embeds = mode != Mode::Bm25 && open.vectors.is_some() && build.model.is_some();
-        let (bm25, embedded) = rayon::join(
-            || match mode {
+        let (bm25, embedded) = std::thread::scope(|scope| {
+            let embedding = embeds.then(|| scope.spawn(|| self.model.embed_query(query)));
+            let bm25 = match mode {
                 Mode::Vector => Ok(Vec::new()),
                 _ => open.text.search(query, depth),
-            },
-            || embeds.then(|| self.model.embed_query(query)),
-        );
+            };
+            let embedded = embedding.map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err("the query embedding panicked".to_owned()))
+            });
+            (bm25, embedded)
+        });
         let bm25 = bm25?;
         // Keys in the files of an imported build are shifted from catalog ids.
         let to_ids = |hits: Vec<(i64, f32)>| -> Vec<(i64, f32)> {
