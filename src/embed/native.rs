@@ -247,7 +247,7 @@ impl NativeEncoder {
                 "embeddings.position_embeddings.weight",
                 &[config.max_position_embeddings, h],
             )?,
-            token_type: token_types[..h].to_vec(),
+            token_type: token_types.get(..h).map_or(vec![0.0; h], <[f32]>::to_vec),
             embedding_norm: weights.norm("embeddings.LayerNorm", h)?,
             layers,
         })
@@ -323,7 +323,8 @@ impl NativeEncoder {
                 let rows = &x[start * h..(start + len) * h];
                 let mut v = vec![0.0f32; h];
                 match pooling {
-                    Pooling::Cls => v.copy_from_slice(&rows[..h]),
+                    Pooling::Cls if len > 0 => v.copy_from_slice(&rows[..h]),
+                    Pooling::Cls => {}
                     Pooling::Mean => {
                         for r in rows.chunks_exact(h) {
                             for (a, b) in v.iter_mut().zip(r) {
