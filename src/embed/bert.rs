@@ -56,19 +56,29 @@ impl BertEmbedder {
     /// Loads the model with the native encoder, or with candle when a GPU
     /// is available to it.
     pub fn load(files: &ModelFiles) -> Result<BertEmbedder, EmbedError> {
-        let engine = if pick_device().is_cpu() {
+        let device = pick_device();
+        let engine = if device.is_cpu() {
             Engine::Native
         } else {
             Engine::Candle
         };
-        BertEmbedder::load_with(files, engine)
+        BertEmbedder::load_on(files, engine, device)
     }
 
+    /// Loads the model with the given engine (candle on CUDA when it can).
     pub fn load_with(files: &ModelFiles, engine: Engine) -> Result<BertEmbedder, EmbedError> {
         let device = match engine {
             Engine::Native => Device::Cpu,
             Engine::Candle => pick_device(),
         };
+        BertEmbedder::load_on(files, engine, device)
+    }
+
+    fn load_on(
+        files: &ModelFiles,
+        engine: Engine,
+        device: Device,
+    ) -> Result<BertEmbedder, EmbedError> {
         let config: Config =
             serde_json::from_slice(&files.config).map_err(|e| EmbedError::Config {
                 path: "config.json".into(),
