@@ -112,19 +112,18 @@ pub fn tool_args(data: &[u8]) {
 /// A server over a temporary data dir holding `/fuzz/lib`, indexed without
 /// vectors (no model is needed; queries run in degraded mode).
 fn small_library_server() -> crate::mcp::TwinServer {
-    use crate::index::{DataDir, IndexWriter, LibraryMeta};
+    use crate::index::{DataDir, IndexWriter, Library};
     let root = std::env::temp_dir().join(format!("twinmcp-fuzz-data-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let data = DataDir::open(&root).expect("temp data dir");
-    let library = LibraryMeta {
+    let library = Library {
         id: "/fuzz/lib".into(),
         title: "Fuzz".into(),
         description: "A library for fuzzing tool arguments".into(),
         source: root.display().to_string(),
         rules: vec!["Use the queue".into()],
         aliases: vec!["fuzz-lib".into()],
-        git_ref: None,
-        version_rule: None,
+        ..Library::default()
     };
     let mut writer = IndexWriter::begin(&data, library, "", None, None).expect("writer");
     let doc = crate::parse::parse_markdown(

@@ -12,6 +12,7 @@ pub mod fuzz;
 pub mod index;
 pub mod mcp;
 pub mod parse;
+pub mod pipeline;
 pub mod search;
 pub mod snapshot;
 pub mod source;

@@ -357,3 +357,164 @@ fn sync_makes_the_data_dir_match_the_manifest_and_is_idle_when_nothing_changed()
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("missing field `source`"));
 }
+
+/// The options of `index` are stored with the library: `update` and `sync`
+/// rebuild with them, and flags given again replace only themselves.
+#[test]
+fn rebuilds_keep_the_options_a_library_was_indexed_with() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = tmp.path().join("origin");
+    let data = tmp.path().join("data");
+    let repo = releases(&origin);
+    commit(
+        &repo,
+        &[(
+            "tests/pumps.md",
+            "# Pump tests\n\nThe flux capacitor test primes the pump backwards.\n",
+        )],
+        "tests",
+    );
+    let url = format!("file://{}", origin.display());
+    twinmcp_ok(
+        &data,
+        &[
+            "index",
+            &url,
+            "--id",
+            "/acme/pumpkit",
+            "--no-vectors",
+            "--include-tests",
+            "--title",
+            "Pump Kit",
+            "--max-file-size",
+            "100000",
+        ],
+    );
+    let library = |data: &Path| -> Value {
+        let list: Value = serde_json::from_str(&twinmcp_ok(data, &["list", "--json"])).unwrap();
+        list[0].clone()
+    };
+    let check_kept = |lib: &Value| {
+        assert_eq!(lib["title"], "Pump Kit", "{lib}");
+        assert_eq!(lib["options"]["no_vectors"], true, "{lib}");
+        assert_eq!(lib["options"]["max_file_size"], 100000, "{lib}");
+        assert!(lib["versions"][0]["model"].is_null(), "no vectors: {lib}");
+    };
+
+    commit(
+        &repo,
+        &[(
+            "docs/pumps.md",
+            "# Pumps\n\n## Priming\n\nPumps prime themselves since 3.0.\n",
+        )],
+        "v3",
+    );
+    let out = twinmcp_ok(&data, &["update"]);
+    assert!(out.contains("/acme/pumpkit: updated latest @ "), "{out}");
+    let lib = library(&data);
+    check_kept(&lib);
+    assert_eq!(lib["options"]["include_tests"], true, "{lib}");
+    assert!(
+        top_text(&data, "/acme/pumpkit", "flux capacitor").contains("primes the pump backwards")
+    );
+    assert!(top_text(&data, "/acme/pumpkit", "prime").contains("prime themselves"));
+
+    // A flag given again is stored; the others stay.
+    twinmcp_ok(
+        &data,
+        &["index", &url, "--id", "/acme/pumpkit", "--exclude-tests"],
+    );
+    let lib = library(&data);
+    check_kept(&lib);
+    assert_eq!(lib["options"]["include_tests"], false, "{lib}");
+    let answer = twinmcp_ok(
+        &data,
+        &[
+            "search",
+            "/acme/pumpkit",
+            "flux capacitor",
+            "--mode",
+            "bm25",
+        ],
+    );
+    assert!(!answer.contains("primes the pump backwards"), "{answer}");
+
+    // `sync` keeps what the manifest does not say.
+    let manifest = tmp.path().join("twinmcp.toml");
+    std::fs::write(
+        &manifest,
+        format!("[[library]]\nid = \"/acme/pumpkit\"\nsource = \"{url}\"\n"),
+    )
+    .unwrap();
+    commit(
+        &repo,
+        &[("docs/more.md", "# More\n\nMore pumps.\n")],
+        "more",
+    );
+    let out = twinmcp_ok(&data, &["sync", manifest.to_str().unwrap()]);
+    assert!(out.contains("/acme/pumpkit: updated latest"), "{out}");
+    check_kept(&library(&data));
+
+    // `--json` reports events and results as JSON lines.
+    commit(
+        &repo,
+        &[("docs/last.md", "# Last\n\nThe last pump.\n")],
+        "last",
+    );
+    let out = twinmcp_ok(&data, &["update", "--json"]);
+    let events: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let built = events.iter().find(|e| e["event"] == "built").unwrap();
+    assert_eq!(built["library"], "/acme/pumpkit");
+    assert!(built["files"].as_i64().unwrap() >= 3, "{built}");
+    let updated = events.last().unwrap();
+    assert_eq!(updated["event"], "updated");
+    assert_eq!(updated["state"], "done");
+}
+
+/// A catalog from before options were stored: its libraries get the
+/// defaults plus their `--versions` rule, said once on stderr.
+#[test]
+fn an_older_catalog_gets_default_options_reported_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = tmp.path().join("origin");
+    let data = tmp.path().join("data");
+    releases(&origin);
+    let url = format!("file://{}", origin.display());
+    twinmcp_ok(
+        &data,
+        &[
+            "index",
+            &url,
+            "--id",
+            "/acme/pumpkit",
+            "--no-vectors",
+            "--versions",
+            "v1.0.0",
+        ],
+    );
+    {
+        let conn = rusqlite::Connection::open(data.join("catalog.sqlite")).unwrap();
+        conn.execute("UPDATE libraries SET options = NULL", [])
+            .unwrap();
+    }
+    let first = twinmcp(&data, &["list", "--json"]);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        stderr.contains("/acme/pumpkit") && stderr.contains("did not store its index options"),
+        "{stderr}"
+    );
+    let list: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(list[0]["options"]["version_rule"], "v1.0.0");
+    assert_eq!(
+        list[0]["options"]["no_vectors"], false,
+        "unknown: the default"
+    );
+    let second = twinmcp(&data, &["list", "--json"]);
+    assert!(
+        !String::from_utf8_lossy(&second.stderr).contains("index options"),
+        "reported once"
+    );
+}

@@ -151,6 +151,13 @@ def test_api_keys_from_every_header_rate_limits_and_revocation(twinmcp_bin, data
         assert 1 <= int(limited_out.headers["retry-after"]) <= 20
         assert initialize(url, **{"X-API-Key": alice}).status_code == 200, "limits are per key"
 
+        # Without a valid key, /health says only that the server is up and ready.
+        public = httpx.get(url + "/health")
+        assert public.status_code == 200
+        assert public.json() == {"status": "ok", "ready": True}, public.text
+        full = httpx.get(url + "/health", headers={"X-API-Key": alice}).json()
+        assert full["libraries"][0]["id"] == LIBRARY_ID and "jobs" in full
+
         keys(twinmcp_bin, data, "revoke", "alice")
         assert initialize(url, **{"X-API-Key": alice}).status_code == 401
 

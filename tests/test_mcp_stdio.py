@@ -319,3 +319,89 @@ def test_serve_refuses_a_damaged_snapshot(twinmcp_bin, data_dir, tmp_path):
                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
     assert out.returncode != 0
     assert "bad.twinmcp" in out.stderr and out.stdout == ""
+
+
+def test_a_background_refresh_over_stdio_keeps_stdout_mcp_only(twinmcp_bin, tmp_path):
+    """`serve --refresh` over stdio: a refresh that lands a new build says
+    so on stderr, never on stdout; the client keeps its session and its
+    next answer shows the new content. Every byte the server wrote to
+    stdout is captured (through tee) and must be a JSON-RPC frame."""
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    git = ["git", "-C", str(origin), "-c", "user.name=T", "-c", "user.email=t@example.com"]
+    (origin / "README.md").write_text("# Sprockets\n\nSprockets turn gears for tiny machines.\n")
+    (origin / "gears.md").write_text("# Gears\n\nOil the gears monthly.\n")
+    subprocess.run(git + ["init", "-q", "-b", "main"], check=True)
+    subprocess.run(git + ["add", "-A"], check=True)
+    subprocess.run(git + ["commit", "-qm", "one"], check=True)
+    data = tmp_path / "data"
+    subprocess.run([twinmcp_bin, "--data-dir", str(data), "index", f"file://{origin}", "--id", "/acme/sprockets"],
+                   check=True, capture_output=True)
+    stdout_copy = tmp_path / "stdout.log"
+    stderr_copy = tmp_path / "stderr.log"
+    script = (f'"{twinmcp_bin}" -v --data-dir "{data}" serve --refresh 1s 2>"{stderr_copy}" '
+              f'| tee "{stdout_copy}"')
+    params = StdioServerParameters(command="sh", args=["-c", script],
+                                   env=dict(os.environ, TWINMCP_MODEL=os.environ["TWINMCP_MODEL"]))
+
+    async def go():
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as s:
+                await s.initialize()
+                ask = {"libraryId": "/acme/sprockets", "query": "how often to grease the gears"}
+                before = text_of(await s.call_tool("query-docs", ask))
+                (origin / "gears.md").write_text("# Gears\n\nGrease the gears every spring equinox.\n")
+                subprocess.run(git + ["commit", "-qam", "two"], check=True)
+                answer = before
+                for _ in range(180):
+                    if "spring equinox" in answer:
+                        break
+                    await asyncio.sleep(0.5)
+                    answer = text_of(await s.call_tool("query-docs", ask))
+                return before, answer
+    before, after = run(go())
+    assert "monthly" in before
+    assert "spring equinox" in after, after
+    lines = [line for line in stdout_copy.read_text().splitlines() if line.strip()]
+    assert lines, "the server answered over stdout"
+    for line in lines:
+        assert json.loads(line)["jsonrpc"] == "2.0", line
+    assert "indexed /acme/sprockets" in stderr_copy.read_text(), "the refresh is reported on stderr"
+
+
+def test_a_storage_failure_is_an_internal_error_without_paths(twinmcp_bin, data_dir, tmp_path):
+    """A broken index file is the server's failure, not the caller's: the
+    client gets a JSON-RPC internal error with a generic message and an id,
+    the detail (naming the data dir) goes to stderr only, and the session
+    keeps working for what can still be answered."""
+    from mcp.shared.exceptions import McpError
+    data = tmp_path / "data"
+    shutil.copytree(data_dir, data)
+    for meta in data.glob("builds/*/text/meta.json"):
+        meta.write_text("{ this is not tantivy's meta")
+    stderr_copy = tmp_path / "stderr.log"
+    params = StdioServerParameters(
+        command="sh", args=["-c", f'exec "{twinmcp_bin}" --data-dir "{data}" serve 2>"{stderr_copy}"'],
+        env=dict(os.environ))
+
+    async def go():
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as s:
+                await s.initialize()
+                try:
+                    await s.call_tool("query-docs", {"libraryId": LIBRARY_ID, "query": "retries"})
+                except McpError as e:
+                    failure = e.error
+                else:
+                    failure = None
+                resolved = await s.call_tool("resolve-library-id", {"libraryName": "lanternfish"})
+                return failure, resolved
+    failure, resolved = run(go())
+    assert failure is not None, "a broken index is an error"
+    assert failure.code == -32603, failure
+    assert "internal error (id " in failure.message, failure.message
+    assert str(tmp_path) not in failure.message and "meta" not in failure.message
+    error_id = failure.message.split("id ")[1].split(")")[0]
+    log = stderr_copy.read_text()
+    assert error_id in log and str(data) in log, log
+    assert not resolved.isError and LIBRARY_ID in text_of(resolved)

@@ -1,6 +1,9 @@
--- wrk script for benches/http_load.sh: query-docs calls over one MCP session,
--- cycling through the questions in QUERIES_FILE (one "library<TAB>query" per
--- line); counts responses by status and checks each 200 carries a result.
+-- wrk script for benches/http_load.sh and benches/http_clients.sh: query-docs
+-- calls over MCP sessions, cycling through the questions in QUERIES_FILE (one
+-- "library<TAB>query" per line); counts responses by status and checks each
+-- 200 carries a result. MCP_SESSIONS (comma-separated) gives each wrk thread
+-- its own session, else all share MCP_SESSION; UNCACHED=1 makes every query
+-- text new (a counter appended), so no answer or query vector is reused.
 local queries = {}
 local file = os.getenv("QUERIES_FILE")
 for line in io.lines(file) do
@@ -21,7 +24,10 @@ function init(args)
   bad_bodies = 0
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Accept"] = "application/json, text/event-stream"
-  wrk.headers["Mcp-Session-Id"] = os.getenv("MCP_SESSION")
+  local sessions = {}
+  for s in (os.getenv("MCP_SESSIONS") or ""):gmatch("[^,]+") do table.insert(sessions, s) end
+  wrk.headers["Mcp-Session-Id"] = sessions[id + 1] or os.getenv("MCP_SESSION")
+  uncached = os.getenv("UNCACHED") == "1"
   wrk.headers["Mcp-Protocol-Version"] = "2025-06-18"
   local key = os.getenv("API_KEY")
   if key and key ~= "" then wrk.headers["Authorization"] = "Bearer " .. key end
@@ -35,9 +41,11 @@ end
 function request()
   counter = counter + 1
   local item = queries[(counter % #queries) + 1]
+  local query = item[2]
+  if uncached then query = query .. " " .. counter end
   local body = string.format(
     '{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"query-docs","arguments":{"libraryId":"%s","query":"%s","tokens":3000}}}',
-    counter, item[1], escape(item[2]))
+    counter, item[1], escape(query))
   return wrk.format("POST", "/mcp", nil, body)
 end
 

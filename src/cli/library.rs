@@ -63,6 +63,7 @@ pub fn list(context: &Context, args: ListArgs) -> anyhow::Result<()> {
                     "title": l.title,
                     "description": l.description,
                     "source": l.source,
+                    "options": l.options,
                     "last_update": job_of(&l.id).map(|j| serde_json::json!({
                         "state": j.state,
                         "started_at": j.started_at,

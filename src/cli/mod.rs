@@ -4,6 +4,7 @@ mod index;
 mod keys;
 mod library;
 mod model;
+mod report;
 mod serve;
 mod snapshot;
 mod sync;
@@ -110,6 +111,16 @@ impl RankingArgs {
 pub struct Context {
     pub data: DataDir,
     pub model: Option<PathBuf>,
+}
+
+impl Context {
+    /// What the indexing pipeline writes to.
+    pub fn workspace(&self) -> crate::pipeline::Workspace {
+        crate::pipeline::Workspace {
+            data: self.data.clone(),
+            model: self.model.clone(),
+        }
+    }
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {

@@ -71,8 +71,11 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
         let _ = warm.model().get();
     });
     if let Some(every) = args.refresh {
-        let context = context.clone();
-        std::thread::spawn(move || super::update::refresh_forever(context, every));
+        // Reports go to the log: stdout is MCP's in stdio mode.
+        let workspace = context.workspace();
+        std::thread::spawn(move || {
+            crate::pipeline::refresh_forever(workspace, every, &crate::pipeline::TracingSink)
+        });
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -9,7 +9,9 @@ use clap::Args;
 use serde::Deserialize;
 
 use super::Context;
-use super::index::{self, IndexArgs};
+use super::report::{print_json, sink};
+use crate::index::OptionOverrides;
+use crate::pipeline::{IndexRequest, index_library};
 use crate::source::{Location, locate, normalize_library_id};
 
 #[derive(Args)]
@@ -20,6 +22,9 @@ pub struct SyncArgs {
     /// Show what would change without doing it
     #[arg(long)]
     dry_run: bool,
+    /// Report progress and results as JSON lines on stdout
+    #[arg(long)]
+    json: bool,
 }
 
 /// A manifest: `[[library]]` tables.
@@ -76,56 +81,81 @@ pub fn run(context: &Context, args: SyncArgs) -> anyhow::Result<()> {
     }
 
     let indexed = context.data.catalog()?.libraries()?;
+    let workspace = context.workspace();
+    let events = sink(args.json);
+    let say = |id: &str, what: String| {
+        if args.json {
+            print_json(&serde_json::json!({ "event": "synced", "library": id, "result": what }));
+        } else {
+            println!("{id}: {what}");
+        }
+    };
     let mut failed = 0;
     for lib in indexed
         .iter()
         .filter(|l| !wanted.iter().any(|(id, _)| *id == l.id))
     {
         if args.dry_run {
-            println!("{}: would be removed", lib.id);
+            say(&lib.id, "would be removed".into());
             continue;
         }
         let _lock = context.data.lock_for_writing()?;
         let removed = context.data.catalog()?.remove_library(&lib.id)?;
         context.data.remove_build_files(&removed);
-        println!("{}: removed (not in the manifest)", lib.id);
+        say(&lib.id, "removed (not in the manifest)".into());
     }
     for (id, entry) in wanted {
         let current = indexed.iter().find(|l| l.id == id);
         if args.dry_run {
-            println!(
-                "{id}: would be {}",
-                if current.is_some() {
-                    "updated if its source changed"
-                } else {
-                    "indexed"
-                }
+            say(
+                &id,
+                format!(
+                    "would be {}",
+                    if current.is_some() {
+                        "updated if its source changed"
+                    } else {
+                        "indexed"
+                    }
+                ),
             );
             continue;
         }
-        let index_args =
-            IndexArgs::for_update(entry.source, id.clone(), entry.git_ref, entry.versions);
-        match index::index(context, index_args) {
-            Ok(outcome) if outcome.built.is_empty() => println!("{id}: up to date"),
+        // The manifest's fields override; the library's other stored
+        // options stay as they were.
+        let request = IndexRequest {
+            source: entry.source,
+            id: Some(id.clone()),
+            overrides: OptionOverrides {
+                git_ref: Some(entry.git_ref),
+                version_rule: entry.versions,
+                ..OptionOverrides::default()
+            },
+            skip_unchanged: true,
+        };
+        match index_library(&workspace, &request, events.as_ref()) {
+            Ok(outcome) if outcome.built.is_empty() => say(&id, "up to date".into()),
             Ok(outcome) => {
                 let built: Vec<&str> = outcome
                     .built
                     .iter()
                     .map(|(v, _)| if v.is_empty() { "latest" } else { v.as_str() })
                     .collect();
-                println!(
-                    "{id}: {} {}",
-                    if current.is_some() {
-                        "updated"
-                    } else {
-                        "indexed"
-                    },
-                    built.join(", ")
+                say(
+                    &id,
+                    format!(
+                        "{} {}",
+                        if current.is_some() {
+                            "updated"
+                        } else {
+                            "indexed"
+                        },
+                        built.join(", ")
+                    ),
                 );
             }
             Err(e) => {
                 failed += 1;
-                println!("{id}: failed: {e:#}");
+                say(&id, format!("failed: {e}"));
             }
         }
     }

@@ -4,13 +4,14 @@
 //! library version; readers only ever see builds in the `ready` state, and a
 //! build becomes ready in the same transaction that retires its predecessor.
 
+use std::collections::HashMap;
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, params};
-
-use std::collections::HashMap;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
 
 use super::IndexError;
+use super::options::{IndexOptions, parse_options};
 use crate::chunk::Chunk;
 
 const SCHEMA: &str = r#"
@@ -83,23 +84,32 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("libraries", "git_ref", "TEXT"),
     ("libraries", "version_rule", "TEXT"),
     ("builds", "id_offset", "INTEGER NOT NULL DEFAULT 0"),
+    // JSON of `IndexOptions`; NULL in catalogs from before it was stored.
+    ("libraries", "options", "TEXT"),
 ];
 
-/// A library as listed to users and to `resolve-library-id`.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// A library: what the catalog records about it, as listed to users and to
+/// `resolve-library-id`, and as a snapshot carries it (the JSON of its
+/// library row; `versions` are the snapshot's builds instead).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Library {
     pub id: String,
     pub title: String,
     pub description: String,
+    /// Where it was indexed from (a path or URL), for `list` and updates.
     pub source: String,
     /// The library owners' rules, shown above every `query-docs` answer.
+    #[serde(default)]
     pub rules: Vec<String>,
     /// Other names it resolves by (package names).
+    #[serde(default)]
     pub aliases: Vec<String>,
-    /// The branch, tag or commit asked for with `--ref`, for `update`.
-    pub git_ref: Option<String>,
-    /// The `--versions` rule, for `update`.
-    pub version_rule: Option<String>,
+    /// How it was indexed, so that every rebuild repeats it. Flattened, so
+    /// that `git_ref` and `version_rule` sit where snapshots of format 1
+    /// have always had them.
+    #[serde(flatten)]
+    pub options: IndexOptions,
+    #[serde(skip)]
     pub versions: Vec<Version>,
 }
 
@@ -182,13 +192,54 @@ fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Gives stored options to libraries that have none (catalogs from before
+/// options were stored) or whose options cannot be read: their `--ref` and
+/// `--versions`, defaults for the rest. Each such library is reported once,
+/// here, since its row then holds readable options.
+fn migrate_options(conn: &Connection) -> rusqlite::Result<()> {
+    /// id, options, git_ref, version_rule.
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = conn
+        .prepare("SELECT id, options, git_ref, version_rule FROM libraries")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, stored, git_ref, version_rule) in rows {
+        let why = match stored.as_deref().map(parse_options) {
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => format!("its stored index options cannot be read ({e})"),
+            None => {
+                "it was indexed by an older TwinMCP that did not store its index options".into()
+            }
+        };
+        tracing::warn!(
+            "library {id}: {why}; rebuilds use the defaults (with its --ref and --versions) \
+             until it is indexed again with the flags it needs"
+        );
+        let options = IndexOptions {
+            git_ref,
+            version_rule,
+            ..IndexOptions::default()
+        };
+        conn.execute(
+            "UPDATE libraries SET options = ?2 WHERE id = ?1",
+            params![id, options_json(&options)],
+        )?;
+    }
+    Ok(())
+}
+
+fn options_json(options: &IndexOptions) -> String {
+    serde_json::to_string(options).expect("options serialise")
+}
+
 /// A connection to the catalog database.
 pub struct Catalog {
     conn: Connection,
 }
 
 impl Catalog {
-    /// Opens (creating if needed) the catalog at `path`.
+    /// Opens (creating if needed) the catalog at `path`, bringing an older
+    /// catalog's schema up to date.
     pub fn open(path: &Path) -> Result<Catalog, IndexError> {
         let conn = Connection::open(path).map_err(|e| IndexError::sqlite(path, e))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))
@@ -197,58 +248,326 @@ impl Catalog {
             .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
             .and_then(|_| conn.execute_batch(SCHEMA))
             .and_then(|_| add_missing_columns(&conn))
+            .and_then(|_| migrate_options(&conn))
             .map_err(|e| IndexError::sqlite(path, e))?;
         Ok(Catalog { conn })
     }
 
-    pub(crate) fn conn(&mut self) -> &mut Connection {
-        &mut self.conn
+    /// Opens an existing, up-to-date catalog for reading only (a reader of
+    /// `serve`; [`Catalog::open`] must have run on it first). SQLite's
+    /// `query_only` refuses any write on it; the connection itself may
+    /// create the WAL's shared-memory file, which a read-only open could not.
+    pub fn open_read_only(path: &Path) -> Result<Catalog, IndexError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| IndexError::sqlite(path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .and_then(|_| conn.pragma_update(None, "query_only", true))
+            .map_err(|e| IndexError::sqlite(path, e))?;
+        Ok(Catalog { conn })
+    }
+
+    /// Starts a read transaction: every read until [`Catalog::end_read`]
+    /// sees the catalog as it was at the first of them, whatever writers
+    /// commit meanwhile (SQLite's WAL snapshot).
+    pub fn begin_read(&self) -> Result<(), IndexError> {
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        Ok(())
+    }
+
+    /// Ends the read transaction of [`Catalog::begin_read`], if one is open.
+    pub fn end_read(&self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("COMMIT");
+        }
+    }
+
+    /// Starts a write transaction (one writer at a time: see the writer lock).
+    pub fn begin_write(&self) -> Result<(), IndexError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    pub fn commit(&self) -> Result<(), IndexError> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    /// Undoes the open write transaction, if any.
+    pub fn rollback(&self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
     }
 
     /// Every library with at least one ready build, ordered by id.
     pub fn libraries(&self) -> Result<Vec<Library>, IndexError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT l.id, l.title, l.description, l.source, l.rules, l.aliases, l.git_ref, l.version_rule,
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT l.id, l.title, l.description, l.source, l.rules, l.aliases, l.options,
                     b.id, b.version, b.source_rev, b.model, b.created_at, b.files, b.chunks, b.bytes,
                     b.id_offset
              FROM libraries l JOIN builds b ON b.library_id = l.id AND b.state = 'ready'
              ORDER BY l.id, b.version DESC",
         )?;
         let mut out: Vec<Library> = Vec::new();
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                (
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                ),
-                version_from_row(r, 8)?,
-            ))
-        })?;
-        for row in rows {
-            let (id, title, description, source, rules, aliases, (git_ref, version_rule), version) =
-                row?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            let version = version_from_row(r, 7)?;
             match out.last_mut() {
                 Some(lib) if lib.id == id => lib.versions.push(version),
-                _ => out.push(Library {
-                    id,
-                    title,
-                    description,
-                    source,
-                    rules: serde_json::from_str(&rules).unwrap_or_default(),
-                    aliases: serde_json::from_str(&aliases).unwrap_or_default(),
-                    git_ref,
-                    version_rule,
-                    versions: vec![version],
-                }),
+                _ => {
+                    let mut lib = library_from_row(r)?;
+                    lib.versions.push(version);
+                    out.push(lib);
+                }
             }
         }
         Ok(out)
+    }
+
+    /// The library row of `id` (without its versions), if there is one.
+    pub fn library(&self, id: &str) -> Result<Option<Library>, IndexError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, title, description, source, rules, aliases, options
+                 FROM libraries WHERE id = ?1",
+                [id],
+                library_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Inserts or updates the row of `library` (its options included).
+    pub fn upsert_library(&self, library: &Library) -> Result<(), IndexError> {
+        let options = &library.options;
+        self.conn.execute(
+            "INSERT INTO libraries (id, title, description, source, rules, aliases, git_ref, version_rule, options)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (id) DO UPDATE
+             SET title = ?2, description = ?3, source = ?4, rules = ?5, aliases = ?6,
+                 git_ref = ?7, version_rule = ?8, options = ?9",
+            params![
+                library.id,
+                library.title,
+                library.description,
+                library.source,
+                serde_json::to_string(&library.rules).unwrap_or_else(|_| "[]".into()),
+                serde_json::to_string(&library.aliases).unwrap_or_else(|_| "[]".into()),
+                options.git_ref,
+                options.version_rule,
+                options_json(options),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Inserts a build of `library` at `version`; `ready` for a build that
+    /// arrives whole (an import), else `building` until [`Catalog::finish_build`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert_build(
+        &self,
+        library: &str,
+        version: &str,
+        ready: bool,
+        source_rev: Option<&str>,
+        model: Option<&str>,
+        created_at: i64,
+        counts: (i64, i64, i64),
+        id_offset: i64,
+    ) -> Result<i64, IndexError> {
+        self.conn.execute(
+            "INSERT INTO builds (library_id, version, state, source_rev, model, created_at,
+                                 files, chunks, bytes, id_offset)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                library,
+                version,
+                if ready { "ready" } else { "building" },
+                source_rev,
+                model,
+                created_at,
+                counts.0,
+                counts.1,
+                counts.2,
+                id_offset
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Marks a build ready with its counts.
+    pub fn finish_build(
+        &self,
+        build_id: i64,
+        files: i64,
+        chunks: i64,
+        bytes: i64,
+    ) -> Result<(), IndexError> {
+        self.conn.execute(
+            "UPDATE builds SET state = 'ready', files = ?2, chunks = ?3, bytes = ?4 WHERE id = ?1",
+            params![build_id, files, chunks, bytes],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes the ready builds of `library` at `version` other than `keep`,
+    /// returning their ids so that their files can go once the transaction
+    /// commits. Run it after inserting `keep`: a build id freed before the
+    /// insert would be handed out again.
+    pub fn retire_ready_builds(
+        &self,
+        library: &str,
+        version: &str,
+        keep: i64,
+    ) -> Result<Vec<i64>, IndexError> {
+        let old = build_ids(
+            &self.conn,
+            "SELECT id FROM builds
+             WHERE library_id = ?1 AND version = ?2 AND state = 'ready' AND id != ?3",
+            params![library, version, keep],
+        )?;
+        for id in &old {
+            self.conn
+                .execute("DELETE FROM builds WHERE id = ?1", [id])?;
+        }
+        Ok(old)
+    }
+
+    /// The id the next chunk would get.
+    pub fn next_chunk_id(&self) -> Result<i64, IndexError> {
+        Ok(self
+            .conn
+            .query_row("SELECT coalesce(max(id), 0) + 1 FROM chunks", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// Records one source file of `build_id`; returns its id.
+    pub fn insert_document(
+        &self,
+        build_id: i64,
+        path: &str,
+        title: Option<&str>,
+        hash: &str,
+    ) -> Result<i64, IndexError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO documents (build_id, path, title, hash) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![build_id, path, title, hash])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Stores one chunk; `id` is chosen by the catalog unless given (an
+    /// import keeps its keys, shifted). Returns the chunk id.
+    pub fn insert_chunk(
+        &self,
+        id: Option<i64>,
+        build_id: i64,
+        document_id: i64,
+        row: &ChunkRow,
+    ) -> Result<i64, IndexError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO chunks (id, build_id, document_id, breadcrumb, text, code, path,
+                                     start_line, end_line, tokens, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                id,
+                build_id,
+                document_id,
+                row.breadcrumb,
+                row.text,
+                row.code,
+                row.path,
+                row.start_line,
+                row.end_line,
+                row.tokens,
+                row.hash
+            ])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Vectors already computed by `model` for chunk texts with these hashes.
+    pub fn cached_embeddings(
+        &self,
+        model: &str,
+        hashes: &[&str],
+    ) -> Result<Vec<Option<Vec<f32>>>, IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT vector FROM embeddings WHERE model = ?1 AND hash = ?2")?;
+        let mut out = Vec::with_capacity(hashes.len());
+        for hash in hashes {
+            let blob: Option<Vec<u8>> = stmt
+                .query_row(params![model, hash], |r| r.get(0))
+                .optional()?;
+            out.push(blob.as_deref().map(super::decode_vector));
+        }
+        Ok(out)
+    }
+
+    /// Remembers the vector `model` computed for the chunk text with `hash`.
+    pub fn cache_embedding(
+        &self,
+        model: &str,
+        hash: &str,
+        vector: &[f32],
+    ) -> Result<(), IndexError> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO embeddings (model, hash, vector) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![model, hash, super::encode_vector(vector)])?;
+        Ok(())
+    }
+
+    /// The documents of `build_id` in id order, and its chunks in id order
+    /// with keys as in its index files (catalog id minus `id_offset`).
+    pub fn build_rows(
+        &self,
+        build_id: i64,
+        id_offset: i64,
+    ) -> Result<(Vec<DocumentRow>, Vec<ChunkRow>), IndexError> {
+        let documents = self
+            .conn
+            .prepare("SELECT id, path, title, hash FROM documents WHERE build_id = ?1 ORDER BY id")?
+            .query_map([build_id], |r| {
+                Ok(DocumentRow {
+                    id: r.get(0)?,
+                    path: r.get(1)?,
+                    title: r.get(2)?,
+                    hash: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let chunks = self
+            .conn
+            .prepare(
+                "SELECT id - ?2, document_id, breadcrumb, text, code, path, start_line, end_line, tokens, hash
+                 FROM chunks WHERE build_id = ?1 ORDER BY id",
+            )?
+            .query_map([build_id, id_offset], |r| {
+                Ok(ChunkRow {
+                    key: r.get(0)?,
+                    document: r.get(1)?,
+                    breadcrumb: r.get(2)?,
+                    text: r.get(3)?,
+                    code: r.get(4)?,
+                    path: r.get(5)?,
+                    start_line: r.get(6)?,
+                    end_line: r.get(7)?,
+                    tokens: r.get(8)?,
+                    hash: r.get(9)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((documents, chunks))
     }
 
     /// Records that an update of `library` started.
@@ -426,6 +745,53 @@ impl Catalog {
         tx.commit()?;
         Ok(ids)
     }
+}
+
+/// A document row as a snapshot carries it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DocumentRow {
+    pub id: i64,
+    pub path: String,
+    pub title: Option<String>,
+    pub hash: String,
+}
+
+/// A chunk row as a snapshot carries it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChunkRow {
+    /// The chunk's key in the build's tantivy and usearch files.
+    pub key: i64,
+    pub document: i64,
+    pub breadcrumb: String,
+    pub text: String,
+    pub code: String,
+    pub path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub tokens: u32,
+    pub hash: String,
+}
+
+/// A library from the columns id, title, description, source, rules,
+/// aliases, options (in that order, from 0).
+fn library_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Library> {
+    let rules: String = r.get(4)?;
+    let aliases: String = r.get(5)?;
+    let options: Option<String> = r.get(6)?;
+    Ok(Library {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        description: r.get(2)?,
+        source: r.get(3)?,
+        rules: serde_json::from_str(&rules).unwrap_or_default(),
+        aliases: serde_json::from_str(&aliases).unwrap_or_default(),
+        // Unreadable options were replaced when the catalog was opened.
+        options: options
+            .as_deref()
+            .and_then(|o| parse_options(o).ok())
+            .unwrap_or_default(),
+        versions: Vec::new(),
+    })
 }
 
 fn build_ids(

@@ -14,6 +14,8 @@
 //! ```
 
 mod catalog;
+mod options;
+mod readers;
 mod text;
 pub mod tokenizer;
 mod vector;
@@ -24,12 +26,17 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use catalog::unix_now;
 pub use catalog::{
-    BREADCRUMB_SEPARATOR, Catalog, Job, Library, ReusedChunk, ReusedDocument, StoredChunk, Version,
+    BREADCRUMB_SEPARATOR, Catalog, ChunkRow, DocumentRow, Job, Library, ReusedChunk,
+    ReusedDocument, StoredChunk, Version,
 };
+pub use options::{
+    DEFAULT_BATCH, DEFAULT_BATCH_MEMORY_MIB, DEFAULT_MAX_CHUNKS, DEFAULT_MAX_FILE_SIZE,
+    DEFAULT_MAX_FILES, IndexOptions, OptionOverrides,
+};
+pub use readers::{CatalogReaders, Reader};
 pub use text::TextIndex;
 pub use vector::{VECTOR_FILE, VectorIndex};
-pub use writer::{IndexWriter, LibraryMeta, decode_vector, encode_vector};
-pub(crate) use writer::{retire_ready_builds, upsert_library};
+pub use writer::{BuildStats, IndexWriter, decode_vector, encode_vector};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {

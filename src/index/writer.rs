@@ -8,83 +8,11 @@
 
 use std::fs::File;
 
-use rusqlite::params;
-
-use super::catalog::BREADCRUMB_SEPARATOR;
+use super::catalog::{BREADCRUMB_SEPARATOR, ChunkRow};
 use super::text::TextIndexWriter;
 use super::vector::{VECTOR_FILE, VectorIndex};
-use super::{Catalog, DataDir, IndexError};
+use super::{Catalog, DataDir, IndexError, Library};
 use crate::chunk::Chunk;
-
-/// What the catalog records about a library (also a snapshot's library row).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct LibraryMeta {
-    pub id: String,
-    pub title: String,
-    pub description: String,
-    /// Where it was indexed from (a path or URL), for `list` and updates.
-    pub source: String,
-    /// Rules shown above every answer (from the library config).
-    pub rules: Vec<String>,
-    /// Other names it resolves by (from the library config).
-    pub aliases: Vec<String>,
-    /// `--ref` and `--versions` as given, so that `update` repeats them.
-    pub git_ref: Option<String>,
-    pub version_rule: Option<String>,
-}
-
-/// Deletes the ready builds of `library` at `version` other than `keep`,
-/// returning their ids so that their files can go once the transaction
-/// commits. Run it after inserting `keep`: a build id freed before the
-/// insert would be handed out again.
-pub(crate) fn retire_ready_builds(
-    conn: &rusqlite::Connection,
-    library: &str,
-    version: &str,
-    keep: i64,
-) -> rusqlite::Result<Vec<i64>> {
-    let old: Vec<i64> = conn
-        .prepare(
-            "SELECT id FROM builds
-             WHERE library_id = ?1 AND version = ?2 AND state = 'ready' AND id != ?3",
-        )?
-        .query_map(params![library, version, keep], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    for id in &old {
-        conn.execute("DELETE FROM builds WHERE id = ?1", [id])?;
-    }
-    Ok(old)
-}
-
-/// Inserts or updates the catalog row of `library`. With
-/// `keep_version_rule`, a library without a `--versions` rule keeps the
-/// one it had (an index run without the flag); otherwise the row takes
-/// `library` as it is (a snapshot import).
-pub(crate) fn upsert_library(
-    conn: &rusqlite::Connection,
-    library: &LibraryMeta,
-    keep_version_rule: bool,
-) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO libraries (id, title, description, source, rules, aliases, git_ref, version_rule)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (id) DO UPDATE
-         SET title = ?2, description = ?3, source = ?4, rules = ?5, aliases = ?6,
-             git_ref = ?7, version_rule = CASE WHEN ?9 THEN coalesce(?8, version_rule) ELSE ?8 END",
-        params![
-            library.id,
-            library.title,
-            library.description,
-            library.source,
-            serde_json::to_string(&library.rules).unwrap_or_else(|_| "[]".into()),
-            serde_json::to_string(&library.aliases).unwrap_or_else(|_| "[]".into()),
-            library.git_ref,
-            library.version_rule,
-            keep_version_rule,
-        ],
-    )?;
-    Ok(())
-}
 
 /// Counts reported when a build is committed.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -114,7 +42,7 @@ pub struct IndexWriter {
     catalog: Catalog,
     _lock: File,
     build_id: i64,
-    library: LibraryMeta,
+    library: Library,
     version: String,
     text: TextIndexWriter,
     vectors: Option<VectorIndex>,
@@ -125,23 +53,26 @@ pub struct IndexWriter {
 impl IndexWriter {
     /// Starts a build of `library` at `version` ("" for the default version).
     /// `model` is the embedding model's fingerprint and dimensions, when
-    /// chunks will carry vectors.
+    /// chunks will carry vectors. The library row (its options included)
+    /// is written when the build commits.
     pub fn begin(
         data: &DataDir,
-        library: LibraryMeta,
+        library: Library,
         version: &str,
         source_rev: Option<&str>,
         model: Option<(&str, usize)>,
     ) -> Result<IndexWriter, IndexError> {
-        let (lock, mut catalog) = data.open_for_writing()?;
-        let now = super::unix_now();
-        let conn = catalog.conn();
-        conn.execute(
-            "INSERT INTO builds (library_id, version, state, source_rev, model, created_at)
-             VALUES (?1, ?2, 'building', ?3, ?4, ?5)",
-            params![library.id, version, source_rev, model.map(|m| m.0), now],
+        let (lock, catalog) = data.open_for_writing()?;
+        let build_id = catalog.insert_build(
+            &library.id,
+            version,
+            false,
+            source_rev,
+            model.map(|m| m.0),
+            super::unix_now(),
+            (0, 0, 0),
+            0,
         )?;
-        let build_id = conn.last_insert_rowid();
         let dir = data.build_dir(build_id);
         // Anything at this path belongs to no catalog row: an old crash.
         let _ = std::fs::remove_dir_all(&dir);
@@ -150,7 +81,7 @@ impl IndexWriter {
             Some((_, dims)) => Some(VectorIndex::create(&dir.join(VECTOR_FILE), dims, 1024)?),
             None => None,
         };
-        catalog.conn().execute_batch("BEGIN IMMEDIATE")?;
+        catalog.begin_write()?;
         Ok(IndexWriter {
             data: data.clone(),
             catalog,
@@ -172,13 +103,11 @@ impl IndexWriter {
         title: Option<&str>,
         hash: &str,
     ) -> Result<i64, IndexError> {
-        let conn = self.catalog.conn();
-        conn.prepare_cached(
-            "INSERT INTO documents (build_id, path, title, hash) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![self.build_id, path, title, hash])?;
+        let id = self
+            .catalog
+            .insert_document(self.build_id, path, title, hash)?;
         self.files += 1;
-        Ok(conn.last_insert_rowid())
+        Ok(id)
     }
 
     /// Stores one chunk of document `document_id` in the catalog, the text
@@ -195,27 +124,24 @@ impl IndexWriter {
         vector: Option<&[f32]>,
     ) -> Result<i64, IndexError> {
         let breadcrumb = chunk.breadcrumb.join(BREADCRUMB_SEPARATOR);
-        let conn = self.catalog.conn();
-        conn.prepare_cached(
-            "INSERT INTO chunks (build_id, document_id, breadcrumb, text, path, start_line, end_line, tokens, hash, code)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?
-        .execute(params![
-            self.build_id,
-            document_id,
+        let row = ChunkRow {
+            key: 0,
+            document: document_id,
             breadcrumb,
-            chunk.text,
-            path,
-            chunk.start_line,
-            chunk.end_line,
+            text: chunk.text.clone(),
+            code: chunk.code.clone(),
+            path: path.to_owned(),
+            start_line: chunk.start_line,
+            end_line: chunk.end_line,
             tokens,
-            hash,
-            chunk.code
-        ])?;
-        let chunk_id = conn.last_insert_rowid();
+            hash: hash.to_owned(),
+        };
+        let chunk_id = self
+            .catalog
+            .insert_chunk(None, self.build_id, document_id, &row)?;
         let title = format!("{doc_title} {path}");
         self.text
-            .add(chunk_id, &title, &breadcrumb, &chunk.text, &chunk.code)?;
+            .add(chunk_id, &title, &row.breadcrumb, &chunk.text, &chunk.code)?;
         if let (Some(index), Some(v)) = (self.vectors.as_mut(), vector) {
             index.add(chunk_id, v)?;
         }
@@ -229,18 +155,7 @@ impl IndexWriter {
         model: &str,
         hashes: &[&str],
     ) -> Result<Vec<Option<Vec<f32>>>, IndexError> {
-        let mut stmt = self
-            .catalog
-            .conn()
-            .prepare_cached("SELECT vector FROM embeddings WHERE model = ?1 AND hash = ?2")?;
-        let mut out = Vec::with_capacity(hashes.len());
-        for hash in hashes {
-            let blob: Option<Vec<u8>> = rusqlite::OptionalExtension::optional(
-                stmt.query_row(params![model, hash], |r| r.get(0)),
-            )?;
-            out.push(blob.as_deref().map(decode_vector));
-        }
-        Ok(out)
+        self.catalog.cached_embeddings(model, hashes)
     }
 
     /// Remembers the vector `model` computed for the chunk text with `hash`.
@@ -250,33 +165,23 @@ impl IndexWriter {
         hash: &str,
         vector: &[f32],
     ) -> Result<(), IndexError> {
-        let bytes = encode_vector(vector);
-        self.catalog
-            .conn()
-            .prepare_cached(
-                "INSERT OR REPLACE INTO embeddings (model, hash, vector) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![model, hash, bytes])?;
-        Ok(())
+        self.catalog.cache_embedding(model, hash, vector)
     }
 
     /// Finishes the files, then makes this build the library's ready build
     /// for its version and deletes the one it replaces.
-    pub fn commit(mut self) -> Result<BuildStats, IndexError> {
+    pub fn commit(self) -> Result<BuildStats, IndexError> {
         let dir = self.data.build_dir(self.build_id);
         self.text.commit()?;
         if let Some(vectors) = &self.vectors {
             vectors.save()?;
         }
         let bytes = self.data.build_size(self.build_id);
-        let conn = self.catalog.conn();
-        let old = retire_ready_builds(conn, &self.library.id, &self.version, self.build_id)?;
-        conn.execute(
-            "UPDATE builds SET state = 'ready', files = ?2, chunks = ?3, bytes = ?4 WHERE id = ?1",
-            params![self.build_id, self.files, self.chunks, bytes as i64],
-        )?;
-        upsert_library(conn, &self.library, true)?;
-        conn.execute_batch("COMMIT")?;
+        let catalog = &self.catalog;
+        let old = catalog.retire_ready_builds(&self.library.id, &self.version, self.build_id)?;
+        catalog.finish_build(self.build_id, self.files, self.chunks, bytes as i64)?;
+        catalog.upsert_library(&self.library)?;
+        catalog.commit()?;
         self.data.remove_build_files(&old);
         tracing::debug!("build {} ready in {}", self.build_id, dir.display());
         Ok(BuildStats {

@@ -222,7 +222,7 @@ async fn wait_for_signal() {
 async fn guard(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let headers = request.headers();
@@ -260,7 +260,7 @@ async fn guard(
         };
     }
     let is_public = path == "/health" || path.starts_with(METADATA_PATH);
-    let (caller, rate) = {
+    let (caller, rate, trusted) = {
         let keys = shared.keys.lock().unwrap_or_else(|e| e.into_inner());
         let required = match keys.active_count() {
             Ok(n) => n > 0 || shared.keys_always_required,
@@ -274,7 +274,7 @@ async fn guard(
         };
         match presented_key(headers) {
             Some(secret) if required => match keys.verify(&secret) {
-                Ok(Some(key)) => (format!("key:{}", key.id), key.rate),
+                Ok(Some(key)) => (format!("key:{}", key.id), key.rate, true),
                 Ok(None) => return unauthorized("the API key is not valid (unknown or revoked)"),
                 Err(e) => {
                     tracing::error!("key store: {e}");
@@ -289,7 +289,11 @@ async fn guard(
                     "an API key is required: send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`",
                 );
             }
-            _ => (format!("ip:{}", peer.ip()), shared.anonymous_rate),
+            _ => (
+                format!("ip:{}", peer.ip()),
+                shared.anonymous_rate,
+                !required,
+            ),
         }
     };
     if let Some(rate) = rate.filter(|_| !is_public)
@@ -297,8 +301,16 @@ async fn guard(
     {
         return too_many(rate, wait);
     }
+    if trusted {
+        request.extensions_mut().insert(Trusted);
+    }
     next.run(request).await
 }
+
+/// Set on requests from a caller that may see what is indexed: one with a
+/// valid key, or any caller when the server needs no key.
+#[derive(Clone, Copy)]
+struct Trusted;
 
 /// The subject of a valid access token, or the 401/403 answer (with the
 /// `WWW-Authenticate` challenge the MCP authorization spec asks for).
@@ -471,12 +483,15 @@ fn unauthorized(message: &str) -> Response {
     response
 }
 
-/// Liveness and index status.
-async fn health(State(shared): State<Arc<Shared>>) -> Response {
+/// Liveness and readiness for anyone; the libraries and update jobs too
+/// for a trusted caller ([`Trusted`]).
+async fn health(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let trusted = request.extensions().get::<Trusted>().is_some();
     let engine = shared.engine.clone();
     let libraries =
         tokio::task::spawn_blocking(move || engine.libraries().map(|l| (l, engine.jobs()))).await;
     let body = match libraries {
+        Ok(Ok(_)) if !trusted => json!({ "status": "ok", "ready": true }),
         Ok(Ok((libs, jobs))) => json!({
             "jobs": jobs.iter().map(|j| json!({
                 "library": j.library,
@@ -486,6 +501,7 @@ async fn health(State(shared): State<Arc<Shared>>) -> Response {
                 "result": j.result,
             })).collect::<Vec<_>>(),
             "status": "ok",
+            "ready": true,
             "version": env!("CARGO_PKG_VERSION"),
             "libraries": libs.iter().map(|l| json!({
                 "id": l.id,
@@ -497,12 +513,16 @@ async fn health(State(shared): State<Arc<Shared>>) -> Response {
             })).collect::<Vec<_>>(),
         }),
         Ok(Err(e)) => {
+            tracing::error!("/health: the index cannot be read: {e}");
             return error(
                 StatusCode::SERVICE_UNAVAILABLE,
-                &format!("index unavailable: {e}"),
+                "the index cannot be read; the server log has the details",
             );
         }
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(e) => {
+            tracing::error!("/health: {e}");
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
     };
     (
         StatusCode::OK,

@@ -156,13 +156,38 @@ fn tools() -> Vec<Tool> {
     ]
 }
 
-/// A tool-level error: returned as an `isError` result the model can read.
-struct ToolError(String);
+/// Why a tool call failed.
+enum ToolError {
+    /// Something the caller can fix (an unknown library, a bad argument):
+    /// an `isError` result that says what to do.
+    User(String),
+    /// A failure of this server (storage, I/O): the caller gets a short
+    /// generic message with an id, the log gets the detail.
+    Internal(String),
+}
 
 impl From<SearchError> for ToolError {
     fn from(e: SearchError) -> Self {
-        ToolError(e.to_string())
+        if e.is_user_error() {
+            ToolError::User(e.to_string())
+        } else {
+            ToolError::Internal(e.to_string())
+        }
     }
+}
+
+/// The answer to a failure inside the server: a generic message and an id
+/// to find the detail by in the log (on stderr, never sent to the caller,
+/// since it names paths of the data dir).
+pub(crate) fn internal_error(detail: &str) -> McpError {
+    let mut bytes = [0u8; 6];
+    let _ = getrandom::fill(&mut bytes);
+    let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    tracing::error!(error_id = %id, "internal error: {detail}");
+    McpError::internal_error(
+        format!("internal error (id {id}); the server log has the details"),
+        None,
+    )
 }
 
 fn error_result(message: &str) -> CallToolResult {
@@ -175,14 +200,14 @@ fn string_arg(args: &JsonObject, names: &[&str]) -> Result<Option<String>, ToolE
         match args.get(*name) {
             None | Some(Value::Null) => continue,
             Some(Value::String(s)) if !QUERY_NAMES.contains(name) && s.len() > MAX_NAME_BYTES => {
-                return Err(ToolError(format!(
+                return Err(ToolError::User(format!(
                     "`{name}` is {} bytes long; the limit is {MAX_NAME_BYTES}",
                     s.len()
                 )));
             }
             Some(Value::String(s)) => return Ok(Some(s.clone())),
             Some(other) => {
-                return Err(ToolError(format!(
+                return Err(ToolError::User(format!(
                     "`{name}` must be a string, got {}",
                     type_name(other)
                 )));
@@ -214,10 +239,10 @@ fn tokens_arg(args: &JsonObject) -> Result<u32, ToolError> {
     };
     match n {
         Some(n) if (MIN_TOKENS as i64..=MAX_TOKENS as i64).contains(&n) => Ok(n as u32),
-        Some(n) => Err(ToolError(format!(
+        Some(n) => Err(ToolError::User(format!(
             "`tokens` must be between {MIN_TOKENS} and {MAX_TOKENS}, got {n}"
         ))),
-        None => Err(ToolError(format!(
+        None => Err(ToolError::User(format!(
             "`tokens` must be an integer between {MIN_TOKENS} and {MAX_TOKENS}, got {value}"
         ))),
     }
@@ -232,7 +257,9 @@ impl TwinServer {
         let name = string_arg(args, &["libraryName", "library_name", "name"])?
             .filter(|s| !s.trim().is_empty())
             .ok_or_else(|| {
-                ToolError("`libraryName` is required: the name of the library to look up".into())
+                ToolError::User(
+                    "`libraryName` is required: the name of the library to look up".into(),
+                )
             })?;
         let query = string_arg(args, &["query"])?;
         let libraries = self.engine.libraries()?;
@@ -269,7 +296,7 @@ impl TwinServer {
         let library = string_arg(args, id_names)?
             .filter(|s| !s.trim().is_empty())
             .ok_or_else(|| {
-                ToolError(format!(
+                ToolError::User(format!(
                     "`{}` is required: a library ID such as /org/project (see resolve-library-id)",
                     id_names[usize::from(legacy)]
                 ))
@@ -277,12 +304,12 @@ impl TwinServer {
         let query = string_arg(args, QUERY_NAMES)?.unwrap_or_default();
         let query = query.trim();
         if query.is_empty() && !legacy {
-            return Err(ToolError(
+            return Err(ToolError::User(
                 "`query` is required and must not be empty: say what you want to know".into(),
             ));
         }
         if query.len() > MAX_QUERY_BYTES {
-            return Err(ToolError(format!(
+            return Err(ToolError::User(format!(
                 "`query` is {} bytes long; the limit is {MAX_QUERY_BYTES}",
                 query.len()
             )));
@@ -331,7 +358,11 @@ impl TwinServer {
                 ));
             }
         };
-        Ok(outcome.unwrap_or_else(|e| error_result(&e.0)))
+        match outcome {
+            Ok(result) => Ok(result),
+            Err(ToolError::User(message)) => Ok(error_result(&message)),
+            Err(ToolError::Internal(detail)) => Err(internal_error(&detail)),
+        }
     }
 }
 
@@ -393,13 +424,7 @@ impl ServerHandler for TwinServer {
         };
         match result {
             Ok(r) => r.map(Into::into),
-            Err(e) => {
-                tracing::error!("tool call failed: {e}");
-                Err(McpError::internal_error(
-                    format!("internal error while answering: {e}"),
-                    None,
-                ))
-            }
+            Err(e) => Err(internal_error(&format!("tool call failed: {e}"))),
         }
     }
 }

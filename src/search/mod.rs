@@ -7,6 +7,7 @@ mod resolve;
 mod slot;
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -16,7 +17,8 @@ pub use resolve::{Resolved, resolve_libraries};
 pub use slot::ModelSlot;
 
 use crate::index::{
-    BREADCRUMB_SEPARATOR, Catalog, DataDir, IndexError, Library, TextIndex, VectorIndex, Version,
+    BREADCRUMB_SEPARATOR, Catalog, CatalogReaders, DataDir, IndexError, Library, TextIndex,
+    VectorIndex, Version,
 };
 
 /// Which retrievers answer a query.
@@ -51,6 +53,18 @@ pub enum SearchError {
     ModelUnavailable(String),
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// The build was replaced and its files removed between reading the
+    /// catalog and opening them; the search is run again.
+    #[error("build {0} was replaced while it was opened")]
+    Retired(i64),
+}
+
+impl SearchError {
+    /// Whether the caller can fix it (a wrong id or version, a model to
+    /// install), as opposed to a failure of this server.
+    pub fn is_user_error(&self) -> bool {
+        !matches!(self, SearchError::Index(_) | SearchError::Retired(_))
+    }
 }
 
 /// A query's ranked hits and how they were found.
@@ -72,14 +86,16 @@ struct OpenBuild {
 }
 
 /// Answers queries against a data dir; cheap to share between threads.
+/// Requests run side by side: each reads the catalog on its own
+/// connection, in one transaction, so it sees one consistent set of builds.
 pub struct Engine {
     data: DataDir,
-    catalog: Mutex<Catalog>,
+    readers: CatalogReaders,
     builds: Mutex<HashMap<i64, Arc<OpenBuild>>>,
     model: ModelSlot,
     pub fusion: Fusion,
     /// Recent answers by (build, mode, limit, query).
-    answers: Mutex<AnswerCache>,
+    answers: Mutex<lru::LruCache<AnswerKey, Ranked>>,
     /// Retrievers used by the MCP tools.
     pub mode: Mode,
     /// Scale of the bonus for hits documenting an item the query names (0: off).
@@ -92,32 +108,8 @@ pub struct Engine {
 
 type AnswerKey = (i64, String, usize, String);
 
-/// Answers most recently computed, at most [`AnswerCache::CAPACITY`]; the
-/// oldest goes first.
-#[derive(Default)]
-struct AnswerCache {
-    map: HashMap<AnswerKey, Ranked>,
-    order: std::collections::VecDeque<AnswerKey>,
-}
-
-impl AnswerCache {
-    const CAPACITY: usize = 512;
-
-    fn get(&self, key: &AnswerKey) -> Option<Ranked> {
-        self.map.get(key).cloned()
-    }
-
-    fn insert(&mut self, key: AnswerKey, ranked: Ranked) {
-        if self.map.insert(key.clone(), ranked).is_none() {
-            self.order.push_back(key);
-        }
-        while self.order.len() > Self::CAPACITY {
-            if let Some(old) = self.order.pop_front() {
-                self.map.remove(&old);
-            }
-        }
-    }
-}
+/// Answers kept, least recently used evicted first.
+const ANSWER_CACHE: NonZeroUsize = NonZeroUsize::new(512).expect("non-zero");
 
 /// Splits `/org/project[/version]` into the library id and the version ("" for none).
 pub fn split_library_id(id: &str) -> (String, String) {
@@ -132,13 +124,16 @@ pub fn split_library_id(id: &str) -> (String, String) {
 
 impl Engine {
     pub fn open(data: &DataDir, model: ModelSlot) -> Result<Engine, SearchError> {
+        // Creates the catalog, or brings an older one up to date, before
+        // the read-only connections open it.
+        drop(data.catalog()?);
         Ok(Engine {
             data: data.clone(),
-            catalog: Mutex::new(data.catalog()?),
+            readers: CatalogReaders::new(data.catalog_path()),
             builds: Mutex::new(HashMap::new()),
             model,
             fusion: Fusion::default(),
-            answers: Mutex::new(AnswerCache::default()),
+            answers: Mutex::new(lru::LruCache::new(ANSWER_CACHE)),
             mode: Mode::Hybrid,
             name_bonus: 1.0,
             code_weight: 0.8,
@@ -151,67 +146,38 @@ impl Engine {
     }
 
     pub fn libraries(&self) -> Result<Vec<Library>, SearchError> {
-        Ok(self
-            .catalog
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .libraries()?)
+        Ok(self.readers.read()?.libraries()?)
     }
 
     /// The last update job of each library (empty when none ran).
     pub fn jobs(&self) -> Vec<crate::index::Job> {
-        self.catalog
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .jobs()
+        self.readers
+            .read()
+            .and_then(|r| r.jobs())
             .unwrap_or_default()
     }
 
     /// Resolves `/org/project[/version]` to its ready build.
     pub fn find_build(&self, library_id: &str) -> Result<(String, Version), SearchError> {
-        let (id, version) = split_library_id(library_id);
-        let catalog = self.catalog.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(build) = catalog.ready_build(&id, &version)? {
-            return Ok((id, build));
-        }
-        let libraries = catalog.libraries()?;
-        // A case-insensitive match is still the same library.
-        if let Some(lib) = libraries.iter().find(|l| l.id.eq_ignore_ascii_case(&id)) {
-            if let Some(build) = catalog.ready_build(&lib.id, &version)? {
-                return Ok((lib.id.clone(), build));
-            }
-            let known: Vec<String> = lib
-                .versions
-                .iter()
-                .map(|v| display_version(&v.name))
-                .collect();
-            return Err(SearchError::UnknownVersion {
-                id: lib.id.clone(),
-                version,
-                known: known.join(", "),
-            });
-        }
-        let known = if libraries.is_empty() {
-            "none yet (run `twinmcp index <path>`)".to_owned()
-        } else {
-            libraries
-                .iter()
-                .map(|l| l.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        Err(SearchError::UnknownLibrary {
-            id: library_id.trim().to_owned(),
-            known,
-        })
+        let reader = self.readers.read()?;
+        find_build_in(&reader, library_id)
     }
 
     fn open_build(&self, library: &str, build: &Version) -> Result<Arc<OpenBuild>, SearchError> {
-        let mut builds = self.builds.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(open) = builds.get(&build.build_id) {
+        if let Some(open) = self
+            .builds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&build.build_id)
+        {
             return Ok(open.clone());
         }
+        // Opened outside the lock: other requests keep going meanwhile, and
+        // two requests opening one build at once both succeed.
         let dir = self.data.build_dir(build.build_id);
+        if !dir.exists() {
+            return Err(SearchError::Retired(build.build_id));
+        }
         let text = TextIndex::open(&dir.join("text"))?;
         let vector_path = dir.join("vectors.usearch");
         let vectors = match (&build.model, vector_path.exists()) {
@@ -223,15 +189,16 @@ impl Engine {
         };
         tracing::debug!("opened build {} of {library}", build.build_id);
         let open = Arc::new(OpenBuild { text, vectors });
+        let mut builds = self.builds.lock().unwrap_or_else(|e| e.into_inner());
         // Builds that are no longer ready will not be asked for again.
         builds.retain(|id, _| *id > build.build_id || self.data.build_dir(*id).exists());
-        builds.insert(build.build_id, open.clone());
-        Ok(open)
+        Ok(builds.entry(build.build_id).or_insert(open).clone())
     }
 
-    /// Ranks the chunks of `library_id` for `query`. Recent answers are
-    /// kept per build, so a re-indexed library is never answered from the
-    /// cache of its old build.
+    /// Ranks the chunks of `library_id` for `query`. Everything a search
+    /// reads comes from one catalog snapshot; recent answers are kept per
+    /// build, so a re-indexed library is never answered from the cache of
+    /// its old build.
     pub fn search(
         &self,
         library_id: &str,
@@ -239,7 +206,26 @@ impl Engine {
         mode: Mode,
         limit: usize,
     ) -> Result<Ranked, SearchError> {
-        let (library, build) = self.find_build(library_id)?;
+        let mut attempt = 0;
+        loop {
+            match self.search_once(library_id, query, mode, limit) {
+                // A writer swapped the build in between: the next snapshot
+                // has its successor.
+                Err(SearchError::Retired(_)) if attempt < 3 => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    fn search_once(
+        &self,
+        library_id: &str,
+        query: &str,
+        mode: Mode,
+        limit: usize,
+    ) -> Result<Ranked, SearchError> {
+        let reader = self.readers.read()?;
+        let (library, build) = find_build_in(&reader, library_id)?;
         let key = (build.build_id, format!("{mode:?}"), limit, query.to_owned());
         if let Some(hit) = self
             .answers
@@ -247,20 +233,21 @@ impl Engine {
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
         {
-            return Ok(hit);
+            return Ok(hit.clone());
         }
-        let ranked = self.rank(library, build, query, mode, limit)?;
+        let ranked = self.rank(&reader, library, build, query, mode, limit)?;
         if ranked.degraded.is_none() {
             self.answers
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(key, ranked.clone());
+                .put(key, ranked.clone());
         }
         Ok(ranked)
     }
 
     fn rank(
         &self,
+        catalog: &Catalog,
         library: String,
         build: Version,
         query: &str,
@@ -327,10 +314,7 @@ impl Engine {
             Mode::Hybrid => fuse_ranks(&bm25, &dense, self.fusion),
         };
         let ids: Vec<i64> = fused.iter().map(|h| h.0).collect();
-        let (chunks, rules) = {
-            let catalog = self.catalog.lock().unwrap_or_else(|e| e.into_inner());
-            (catalog.chunks(&ids)?, catalog.rules(&library)?)
-        };
+        let (chunks, rules) = (catalog.chunks(&ids)?, catalog.rules(&library)?);
         let score: HashMap<i64, f32> = fused.into_iter().collect();
         let mut hits: Vec<Hit> = chunks
             .into_iter()
@@ -367,6 +351,44 @@ impl Engine {
             degraded,
         })
     }
+}
+
+/// Resolves `/org/project[/version]` to its ready build in `catalog`.
+fn find_build_in(catalog: &Catalog, library_id: &str) -> Result<(String, Version), SearchError> {
+    let (id, version) = split_library_id(library_id);
+    if let Some(build) = catalog.ready_build(&id, &version)? {
+        return Ok((id, build));
+    }
+    let libraries = catalog.libraries()?;
+    // A case-insensitive match is still the same library.
+    if let Some(lib) = libraries.iter().find(|l| l.id.eq_ignore_ascii_case(&id)) {
+        if let Some(build) = catalog.ready_build(&lib.id, &version)? {
+            return Ok((lib.id.clone(), build));
+        }
+        let known: Vec<String> = lib
+            .versions
+            .iter()
+            .map(|v| display_version(&v.name))
+            .collect();
+        return Err(SearchError::UnknownVersion {
+            id: lib.id.clone(),
+            version,
+            known: known.join(", "),
+        });
+    }
+    let known = if libraries.is_empty() {
+        "none yet (run `twinmcp index <path>`)".to_owned()
+    } else {
+        libraries
+            .iter()
+            .map(|l| l.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Err(SearchError::UnknownLibrary {
+        id: library_id.trim().to_owned(),
+        known,
+    })
 }
 
 /// Identifiers a query names: words with `_`, `::`, `.` or `()`, inner

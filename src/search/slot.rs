@@ -6,7 +6,7 @@
 //! failed attempt per back-off, never a retry storm. Query vectors are kept
 //! in a small least-recently-used cache because agents repeat themselves.
 
-use std::collections::{HashMap, VecDeque};
+use std::num::NonZeroUsize;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -16,14 +16,17 @@ use crate::embed::{BertEmbedder, Embedder, locate_model};
 
 const FIRST_BACKOFF: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
-const QUERY_CACHE: usize = 512;
+const QUERY_CACHE: NonZeroUsize = NonZeroUsize::new(512).expect("non-zero");
 
-/// A one-thread pool for query embeddings (see [`ModelSlot::embed_query`]).
+/// The pool query embeddings run on, one thread per core (see
+/// [`ModelSlot::embed_query`]): concurrent queries embed side by side, and
+/// the encoder's own parallel steps stay inside it.
 fn query_pool() -> &'static rayon::ThreadPool {
     static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
     POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
+            .num_threads(cores)
             .thread_name(|_| "twinmcp-query".into())
             .build()
             .expect("a one-thread pool can be built")
@@ -44,38 +47,8 @@ pub struct ModelSlot {
     explicit: Option<PathBuf>,
     models_dir: PathBuf,
     state: Mutex<State>,
-    cache: Mutex<QueryCache>,
-}
-
-/// Query vectors by (fingerprint, query), least recently used evicted first.
-#[derive(Default)]
-struct QueryCache {
-    vectors: HashMap<String, Vec<f32>>,
-    /// Keys by last use, the least recent first.
-    order: VecDeque<String>,
-}
-
-impl QueryCache {
-    fn get(&mut self, key: &str) -> Option<Vec<f32>> {
-        let v = self.vectors.get(key)?.clone();
-        // A scan of at most QUERY_CACHE keys: microseconds.
-        if let Some(at) = self.order.iter().position(|k| k == key) {
-            let key = self.order.remove(at).expect("position is in range");
-            self.order.push_back(key);
-        }
-        Some(v)
-    }
-
-    fn insert(&mut self, key: String, v: Vec<f32>, capacity: usize) {
-        if self.vectors.insert(key.clone(), v).is_none() {
-            self.order.push_back(key);
-            if self.order.len() > capacity
-                && let Some(old) = self.order.pop_front()
-            {
-                self.vectors.remove(&old);
-            }
-        }
-    }
+    /// Query vectors by (fingerprint, query).
+    cache: Mutex<lru::LruCache<String, Vec<f32>>>,
 }
 
 impl ModelSlot {
@@ -85,7 +58,7 @@ impl ModelSlot {
             explicit,
             models_dir,
             state: Mutex::new(State::Untried),
-            cache: Mutex::new(Default::default()),
+            cache: Mutex::new(lru::LruCache::new(QUERY_CACHE)),
         }
     }
 
@@ -146,13 +119,12 @@ impl ModelSlot {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
+            .cloned()
         {
             return Ok((fingerprint, v));
         }
-        // One short query is too small to share between threads: a second
-        // thread did not lower the hybrid p50 (bench: 7.3 ms on 2 threads,
-        // 7.7 on one, within noise), and one leaves the other core to BM25,
-        // which runs meanwhile, and to other requests.
+        // On the query pool, never rayon's global one (see ARCHITECTURE.md:
+        // a request path must not wait on the global pool).
         let vector = std::panic::catch_unwind(AssertUnwindSafe(|| {
             query_pool().install(|| embedder.embed_query(query))
         }))
@@ -160,11 +132,10 @@ impl ModelSlot {
         .and_then(|r| r.map_err(|e| e.to_string()));
         match vector {
             Ok(v) => {
-                self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(
-                    key,
-                    v.clone(),
-                    QUERY_CACHE,
-                );
+                self.cache
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .put(key, v.clone());
                 Ok((fingerprint, v))
             }
             Err(e) => {
@@ -172,26 +143,5 @@ impl ModelSlot {
                 Err(e)
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_cache_evicts_the_least_recently_used() {
-        let mut cache = QueryCache::default();
-        cache.insert("a".into(), vec![1.0], 2);
-        cache.insert("b".into(), vec![2.0], 2);
-        assert_eq!(cache.get("a"), Some(vec![1.0]));
-        cache.insert("c".into(), vec![3.0], 2);
-        assert_eq!(cache.get("b"), None, "b was used least recently");
-        assert_eq!(cache.get("a"), Some(vec![1.0]));
-        assert_eq!(cache.get("c"), Some(vec![3.0]));
-        // Inserting a present key neither grows nor evicts.
-        cache.insert("c".into(), vec![3.0], 2);
-        assert_eq!(cache.order.len(), 2);
-        assert_eq!(cache.vectors.len(), 2);
     }
 }

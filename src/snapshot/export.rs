@@ -6,11 +6,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::{
-    BuildEntry, BuildRows, ChunkRow, DocumentRow, FORMAT, MANIFEST, Manifest, Part, SnapshotError,
-    sha256_hex,
-};
-use crate::index::{DataDir, IndexError, Library, LibraryMeta, Version};
+use super::{BuildEntry, BuildRows, FORMAT, MANIFEST, Manifest, Part, SnapshotError, sha256_hex};
+use crate::index::{Catalog, DataDir, IndexError, Library, Version};
 use crate::search::{display_version, split_library_id};
 
 /// zstd level: vectors barely compress, text does; higher levels cost more
@@ -54,9 +51,8 @@ pub fn export(data: &DataDir, options: &ExportOptions) -> Result<Manifest, Snaps
     }
     let mut builds = Vec::new();
     let mut members: Vec<(String, Source)> = Vec::new();
-    let mut conn = catalog;
     for (n, (library, version)) in selected.iter().enumerate() {
-        let rows = build_rows(conn.conn(), library, version)?;
+        let rows = build_rows(&catalog, library, version)?;
         builds.push(BuildEntry {
             library: library.id.clone(),
             version: version.name.clone(),
@@ -169,21 +165,11 @@ fn id_names_all_versions(id: &str) -> bool {
 }
 
 fn build_rows(
-    conn: &mut rusqlite::Connection,
+    catalog: &Catalog,
     library: &Library,
     version: &Version,
 ) -> Result<BuildRows, IndexError> {
-    let mut documents = conn
-        .prepare("SELECT id, path, title, hash FROM documents WHERE build_id = ?1 ORDER BY id")?
-        .query_map([version.build_id], |r| {
-            Ok(DocumentRow {
-                id: r.get(0)?,
-                path: r.get(1)?,
-                title: r.get(2)?,
-                hash: r.get(3)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (mut documents, chunks) = catalog.build_rows(version.build_id, version.id_offset)?;
     // Documents are numbered within the build, so that a snapshot does not
     // depend on the catalog it came from: exporting an imported build
     // gives back the same bytes.
@@ -195,42 +181,17 @@ fn build_rows(
             (old, n as i64)
         })
         .collect();
-    let chunks = conn
-        .prepare(
-            "SELECT id - ?2, document_id, breadcrumb, text, code, path, start_line, end_line, tokens, hash
-             FROM chunks WHERE build_id = ?1 ORDER BY id",
-        )?
-        .query_map([version.build_id, version.id_offset], |r| {
-            Ok(ChunkRow {
-                key: r.get(0)?,
-                document: r.get(1)?,
-                breadcrumb: r.get(2)?,
-                text: r.get(3)?,
-                code: r.get(4)?,
-                path: r.get(5)?,
-                start_line: r.get(6)?,
-                end_line: r.get(7)?,
-                tokens: r.get(8)?,
-                hash: r.get(9)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?
+    let chunks = chunks
         .into_iter()
-        .map(|mut c: ChunkRow| {
+        .map(|mut c| {
             c.document = ordinal.get(&c.document).copied().unwrap_or(-1);
             c
         })
         .collect();
     Ok(BuildRows {
-        library: LibraryMeta {
-            id: library.id.clone(),
-            title: library.title.clone(),
-            description: library.description.clone(),
-            source: library.source.clone(),
-            rules: library.rules.clone(),
-            aliases: library.aliases.clone(),
-            git_ref: library.git_ref.clone(),
-            version_rule: library.version_rule.clone(),
+        library: Library {
+            versions: Vec::new(),
+            ..library.clone()
         },
         version: version.name.clone(),
         source_rev: version.source_rev.clone(),

@@ -3,13 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::params;
-
 use super::read::unpack;
 use super::{BuildRows, Manifest, SnapshotError, corrupt, read_manifest};
-use crate::index::{
-    DataDir, TextIndex, VECTOR_FILE, VectorIndex, retire_ready_builds, upsert_library,
-};
+use crate::index::{DataDir, TextIndex, VECTOR_FILE, VectorIndex};
 use crate::search::split_library_id;
 
 /// What an import changed.
@@ -40,7 +36,7 @@ pub fn import(
             installed: installed.to_owned(),
         });
     }
-    let (_lock, mut catalog) = data.open_for_writing()?;
+    let (_lock, catalog) = data.open_for_writing()?;
     let staging = Staging::create(data)?;
     let unpacked = unpack(path, max_bytes, &staging.0)?;
     if unpacked != manifest {
@@ -63,71 +59,48 @@ pub fn import(
     let mut moved: Vec<PathBuf> = Vec::new();
     let mut replaced: Vec<i64> = Vec::new();
     let result = (|| -> Result<(), SnapshotError> {
-        let tx = catalog.conn().transaction()?;
+        catalog.begin_write()?;
         for (dir, build) in &rows {
-            let next_id: i64 =
-                tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM chunks", [], |r| {
-                    r.get(0)
-                })?;
+            let next_id = catalog.next_chunk_id()?;
             let min_key = build.chunks.iter().map(|c| c.key).min().unwrap_or(next_id);
             let offset = next_id - min_key;
-            tx.execute(
-                "INSERT INTO builds (library_id, version, state, source_rev, model, created_at,
-                                     files, chunks, bytes, id_offset)
-                 VALUES (?1, ?2, 'ready', ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    build.library.id,
-                    build.version,
-                    build.source_rev,
-                    build.model,
-                    build.created_at,
+            let build_id = catalog.insert_build(
+                &build.library.id,
+                &build.version,
+                true,
+                build.source_rev.as_deref(),
+                build.model.as_deref(),
+                build.created_at,
+                (
                     build.documents.len() as i64,
                     build.chunks.len() as i64,
                     build.bytes,
-                    offset
-                ],
+                ),
+                offset,
             )?;
-            let build_id = tx.last_insert_rowid();
-            let old = retire_ready_builds(&tx, &build.library.id, &build.version, build_id)?;
+            let old = catalog.retire_ready_builds(&build.library.id, &build.version, build_id)?;
             replaced.extend(&old);
             let mut documents = std::collections::HashMap::new();
-            {
-                let mut insert = tx.prepare(
-                    "INSERT INTO documents (build_id, path, title, hash) VALUES (?1, ?2, ?3, ?4)",
+            for doc in &build.documents {
+                let id = catalog.insert_document(
+                    build_id,
+                    &doc.path,
+                    doc.title.as_deref(),
+                    &doc.hash,
                 )?;
-                for doc in &build.documents {
-                    insert.execute(params![build_id, doc.path, doc.title, doc.hash])?;
-                    documents.insert(doc.id, tx.last_insert_rowid());
-                }
-                let mut insert = tx.prepare(
-                    "INSERT INTO chunks (id, build_id, document_id, breadcrumb, text, code, path,
-                                         start_line, end_line, tokens, hash)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                )?;
-                for chunk in &build.chunks {
-                    let document = documents.get(&chunk.document).ok_or_else(|| {
-                        corrupt(
-                            path,
-                            format!("a chunk of {} has no document", build.library.id),
-                        )
-                    })?;
-                    insert.execute(params![
-                        chunk.key + offset,
-                        build_id,
-                        document,
-                        chunk.breadcrumb,
-                        chunk.text,
-                        chunk.code,
-                        chunk.path,
-                        chunk.start_line,
-                        chunk.end_line,
-                        chunk.tokens,
-                        chunk.hash
-                    ])?;
-                }
+                documents.insert(doc.id, id);
+            }
+            for chunk in &build.chunks {
+                let document = documents.get(&chunk.document).ok_or_else(|| {
+                    corrupt(
+                        path,
+                        format!("a chunk of {} has no document", build.library.id),
+                    )
+                })?;
+                catalog.insert_chunk(Some(chunk.key + offset), build_id, *document, chunk)?;
             }
             let library = &build.library;
-            upsert_library(&tx, library, false)?;
+            catalog.upsert_library(library)?;
             let target = data.build_dir(build_id);
             // Anything at this path belongs to no catalog row: an old crash.
             let _ = std::fs::remove_dir_all(&target);
@@ -140,10 +113,11 @@ pub fn import(
                 !old.is_empty(),
             ));
         }
-        tx.commit()?;
+        catalog.commit()?;
         Ok(())
     })();
     if let Err(e) = result {
+        catalog.rollback();
         for dir in moved {
             let _ = std::fs::remove_dir_all(dir);
         }

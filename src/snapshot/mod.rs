@@ -34,7 +34,7 @@ pub use export::{ExportOptions, export};
 pub use import::{ImportReport, import};
 pub use read::{DEFAULT_MAX_BYTES, read_manifest, verify};
 
-use crate::index::{IndexError, LibraryMeta};
+use crate::index::{ChunkRow, DocumentRow, IndexError, Library};
 
 /// The snapshot format this binary writes and the newest it reads.
 pub const FORMAT: u32 = 1;
@@ -137,7 +137,7 @@ pub struct Part {
 /// `builds/<n>/catalog.json`: the catalog rows of one build.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct BuildRows {
-    library: LibraryMeta,
+    library: Library,
     version: String,
     source_rev: Option<String>,
     model: Option<String>,
@@ -145,29 +145,6 @@ struct BuildRows {
     bytes: i64,
     documents: Vec<DocumentRow>,
     chunks: Vec<ChunkRow>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct DocumentRow {
-    id: i64,
-    path: String,
-    title: Option<String>,
-    hash: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct ChunkRow {
-    /// The chunk's key in the build's tantivy and usearch files.
-    key: i64,
-    document: i64,
-    breadcrumb: String,
-    text: String,
-    code: String,
-    path: String,
-    start_line: u32,
-    end_line: u32,
-    tokens: u32,
-    hash: String,
 }
 
 /// Where a part's bytes go inside a build's directory, if `name` is a

@@ -46,7 +46,7 @@ pub struct PreviousVersion {
 }
 
 /// Config files larger than this are ignored.
-const MAX_CONFIG_BYTES: u64 = 1 << 20;
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// Reads the config files in `root`. Returns the merged config and one
 /// warning per problem found (file and field named).

@@ -326,10 +326,19 @@ impl GitSource {
         }))
     }
 
-    /// The bytes of the file at `path` in `revision`, if it is one.
-    pub fn read(&self, revision: &Revision, path: &str) -> Option<Vec<u8>> {
+    /// The bytes of the regular file at `path` in `revision`, if it is one
+    /// of at most `max` bytes. The size comes from the object header, so a
+    /// large blob is never decompressed only to be refused.
+    pub fn read(&self, revision: &Revision, path: &str, max: u64) -> Option<Vec<u8>> {
         let commit = self.repo.find_commit(revision.commit).ok()?;
         let entry = commit.tree().ok()?.get_path(Path::new(path)).ok()?;
+        if entry.filemode() & 0o170000 != 0o100000 {
+            return None;
+        }
+        let (size, kind) = self.repo.odb().ok()?.read_header(entry.id()).ok()?;
+        if kind != ObjectType::Blob || size as u64 > max {
+            return None;
+        }
         let blob = self.repo.find_blob(entry.id()).ok()?;
         Some(blob.content().to_vec())
     }

@@ -134,6 +134,9 @@ pub fn normalize_library_id(id: &str) -> Result<String, String> {
     Ok(format!("/{}", parts.join("/")))
 }
 
+/// Largest README read for a library's title and description.
+pub const MAX_README_BYTES: u64 = 2 << 20;
+
 fn read_readme(root: &Path) -> Option<Document> {
     let mut entries: Vec<_> = std::fs::read_dir(root).ok()?.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
@@ -143,7 +146,7 @@ fn read_readme(root: &Path) -> Option<Document> {
             continue;
         }
         // A README that is a link is not followed (it could point anywhere).
-        let Ok(bytes) = super::read_regular_file(&entry.path(), 2 << 20) else {
+        let Ok(bytes) = super::read_regular_file(&entry.path(), MAX_README_BYTES) else {
             continue;
         };
         let Ok(text) = String::from_utf8(bytes) else {

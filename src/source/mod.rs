@@ -12,12 +12,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use config::{
-    CONFIG_FILES, LibraryConfig, PathFilter, PreviousVersion, apply_config, load_config,
-    load_config_with,
+    CONFIG_FILES, LibraryConfig, MAX_CONFIG_BYTES, PathFilter, PreviousVersion, apply_config,
+    load_config, load_config_with,
 };
 pub use git::{GitError, GitSource, Location, Revision, locate};
 pub use library::{
-    LibraryIdentity, identify_from_git, identify_library, normalize_library_id, remote_url,
+    LibraryIdentity, MAX_README_BYTES, identify_from_git, identify_library, normalize_library_id,
+    remote_url,
 };
 
 use crate::parse::Format;
