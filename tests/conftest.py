@@ -25,6 +25,20 @@ def _model() -> str:
     return model
 
 
+def sprockets_origin(tmp_path: Path):
+    """A one-commit git repository of two small docs, to be indexed and then
+    changed upstream; returns its folder and the git command prefix for it."""
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    git = ["git", "-C", str(origin), "-c", "user.name=T", "-c", "user.email=t@example.com"]
+    (origin / "README.md").write_text("# Sprockets\n\nSprockets turn gears for tiny machines.\n")
+    (origin / "gears.md").write_text("# Gears\n\nOil the gears monthly.\n")
+    subprocess.run(git + ["init", "-q", "-b", "main"], check=True)
+    subprocess.run(git + ["add", "-A"], check=True)
+    subprocess.run(git + ["commit", "-qm", "one"], check=True)
+    return origin, git
+
+
 @pytest.fixture(scope="session")
 def twinmcp_bin() -> str:
     return _bin()

@@ -16,7 +16,7 @@ import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from conftest import LIBRARY_ID
+from conftest import LIBRARY_ID, sprockets_origin
 
 INITIALIZE = {
     "jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -286,18 +286,56 @@ def test_a_running_server_answers_from_the_new_build_after_reindexing(twinmcp_bi
         assert "every full moon" in after, "the same query is answered from the new build"
 
 
+def test_concurrent_readers_never_fail_while_builds_are_swapped(twinmcp_bin, tmp_path):
+    """Eight clients query without pause while the library is re-indexed
+    three times (each build retires the one before and deletes its files):
+    every answer comes whole from one build, old or new, and none fails."""
+    from conftest import ROOT
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "fixtures" / "lanternfish", repo)
+    data = tmp_path / "data"
+    index = [twinmcp_bin, "--data-dir", str(data), "index", str(repo), "--id", "/acme/fish", "--no-vectors"]
+    subprocess.run(index, check=True, capture_output=True)
+    questions = ["retry a failing job", "graceful shutdown", "polish the lanterns", "rate limits"]
+
+    async def client(url, stop, answers, n):
+        async with httpx.AsyncClient(timeout=30) as http, \
+                streamable_http_client(url + "/mcp", http_client=http) as (read, write, _):
+            async with ClientSession(read, write) as s:
+                await s.initialize()
+                k = 0
+                while not stop.is_set():
+                    k += 1
+                    query = f"{questions[(n + k) % len(questions)]} {n}-{k}"
+                    r = await s.call_tool("query-docs", {"libraryId": "/acme/fish", "query": query})
+                    answers.append((r.isError, r.content[0].text))
+
+    async def go(url):
+        stop, answers = asyncio.Event(), []
+        tasks = [asyncio.create_task(client(url, stop, answers, n)) for n in range(8)]
+        for round_ in range(3):
+            await asyncio.sleep(0.3)
+            (repo / "docs" / "polishing.md").write_text(
+                f"# Polishing\n\nPolish the lanterns in round {round_} with a dry cloth.\n")
+            await asyncio.to_thread(subprocess.run, index, check=True, capture_output=True)
+        await asyncio.sleep(0.5)
+        stop.set()
+        await asyncio.gather(*tasks)
+        return answers
+
+    with http_server(twinmcp_bin, data) as (url, _):
+        answers = asyncio.run(go(url))
+    assert len(answers) >= 8 * 4, len(answers)
+    failed = [text for is_error, text in answers if is_error]
+    assert not failed, failed[:3]
+    assert all("Source:" in text for _, text in answers), "every answer holds sections"
+
+
 def test_serve_refresh_updates_git_libraries_in_the_background(twinmcp_bin, tmp_path):
     """`serve --refresh` fetches and indexes a new upstream commit while the
     server keeps answering; /health and `list` show the job's result."""
     import json
-    origin = tmp_path / "origin"
-    origin.mkdir()
-    git = ["git", "-C", str(origin), "-c", "user.name=T", "-c", "user.email=t@example.com"]
-    (origin / "README.md").write_text("# Sprockets\n\nSprockets turn gears for tiny machines.\n")
-    (origin / "gears.md").write_text("# Gears\n\nOil the gears monthly.\n")
-    subprocess.run(git + ["init", "-q", "-b", "main"], check=True)
-    subprocess.run(git + ["add", "-A"], check=True)
-    subprocess.run(git + ["commit", "-qm", "one"], check=True)
+    origin, git = sprockets_origin(tmp_path)
     data = tmp_path / "data"
     url = f"file://{origin}"
     subprocess.run([twinmcp_bin, "--data-dir", str(data), "index", url, "--id", "/acme/sprockets"],

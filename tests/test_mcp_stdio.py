@@ -12,7 +12,7 @@ import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from conftest import LIBRARY_ID
+from conftest import LIBRARY_ID, sprockets_origin
 
 
 @asynccontextmanager
@@ -326,14 +326,7 @@ def test_a_background_refresh_over_stdio_keeps_stdout_mcp_only(twinmcp_bin, tmp_
     so on stderr, never on stdout; the client keeps its session and its
     next answer shows the new content. Every byte the server wrote to
     stdout is captured (through tee) and must be a JSON-RPC frame."""
-    origin = tmp_path / "origin"
-    origin.mkdir()
-    git = ["git", "-C", str(origin), "-c", "user.name=T", "-c", "user.email=t@example.com"]
-    (origin / "README.md").write_text("# Sprockets\n\nSprockets turn gears for tiny machines.\n")
-    (origin / "gears.md").write_text("# Gears\n\nOil the gears monthly.\n")
-    subprocess.run(git + ["init", "-q", "-b", "main"], check=True)
-    subprocess.run(git + ["add", "-A"], check=True)
-    subprocess.run(git + ["commit", "-qm", "one"], check=True)
+    origin, git = sprockets_origin(tmp_path)
     data = tmp_path / "data"
     subprocess.run([twinmcp_bin, "--data-dir", str(data), "index", f"file://{origin}", "--id", "/acme/sprockets"],
                    check=True, capture_output=True)
