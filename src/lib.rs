@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod chunk;
 pub mod cli;
+pub mod deps;
 pub mod embed;
 #[doc(hidden)]
 pub mod fuzz;

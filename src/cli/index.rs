@@ -90,6 +90,7 @@ impl IndexArgs {
             max_files: self.max_files,
             max_chunks: self.max_chunks,
             batch_memory_mib: self.batch_memory,
+            folders: None,
         }
     }
 }
@@ -100,6 +101,7 @@ pub fn run(context: &Context, args: IndexArgs) -> anyhow::Result<()> {
         id: args.id.clone(),
         overrides: args.overrides(),
         skip_unchanged: false,
+        ..IndexRequest::default()
     };
     let sink = super::report::sink(args.json);
     index_library(&context.workspace(), &request, sink.as_ref())?;

@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and one function per subcommand.
 
+mod deps;
 mod index;
 mod keys;
 mod library;
@@ -41,6 +42,8 @@ pub struct Cli {
 pub enum Command {
     /// Index a documentation folder or local git repository
     Index(index::IndexArgs),
+    /// Index the docs of the dependencies a project locks, found on this machine
+    Deps(deps::DepsArgs),
     /// List indexed libraries
     List(library::ListArgs),
     /// Search one library's docs from the command line
@@ -131,6 +134,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     };
     match cli.command {
         Command::Index(args) => index::run(&context, args),
+        Command::Deps(args) => deps::run(&context, args),
         Command::List(args) => library::list(&context, args),
         Command::Search(args) => library::search(&context, args),
         Command::Serve(args) => serve::run(&context, args),

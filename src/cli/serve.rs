@@ -41,6 +41,9 @@ pub struct ServeArgs {
     /// Update libraries indexed from git every INTERVAL (90s, 30m, 6h, 1d), in the background
     #[arg(long, value_name = "INTERVAL", value_parser = super::update::parse_interval)]
     refresh: Option<std::time::Duration>,
+    /// A project whose locked dependency versions answer IDs without a version (repeatable)
+    #[arg(long, value_name = "DIR")]
+    project: Vec<PathBuf>,
     /// Serve this snapshot file instead of the data dir, read-only (repeatable)
     #[arg(long, value_name = "FILE", conflicts_with = "refresh")]
     snapshot: Vec<PathBuf>,
@@ -64,6 +67,7 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
     engine.fusion = args.ranking.fusion();
     engine.name_bonus = args.ranking.name_bonus;
     engine.code_weight = args.ranking.code_weight;
+    engine.project_versions = project_versions(&args.project)?;
     let engine = Arc::new(engine);
     // Load the model before the first query so that query pays no start-up cost.
     let warm = engine.clone();
@@ -101,6 +105,37 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
             runtime.block_on(crate::mcp::serve_http(engine, &context.data, options))
         }
     }
+}
+
+/// The library versions the projects in `dirs` lock (direct dependencies
+/// first), by lowercased library id.
+fn project_versions(dirs: &[PathBuf]) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for dir in dirs {
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| anyhow::anyhow!("--project {}: {e}", dir.display()))?;
+        let (mut locked, problems) = crate::deps::read_project(&dir);
+        for p in problems {
+            tracing::warn!("{}: {}", p.file.display(), p.message);
+        }
+        locked.sort_by_key(|l| !l.direct);
+        let places = crate::deps::Places::from_env(None);
+        let mut found = 0;
+        for dep in &locked {
+            if let Ok(package) = crate::deps::locate(dep, &dir, &places) {
+                found += 1;
+                out.entry(package.id.to_ascii_lowercase())
+                    .or_insert_with(|| dep.version.clone());
+            }
+        }
+        tracing::info!(
+            "project {}: {} locked packages, {found} found on this machine",
+            dir.display(),
+            locked.len()
+        );
+    }
+    Ok(out)
 }
 
 /// A private data dir holding only the builds of some snapshot files, made

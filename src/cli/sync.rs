@@ -131,6 +131,7 @@ pub fn run(context: &Context, args: SyncArgs) -> anyhow::Result<()> {
                 ..OptionOverrides::default()
             },
             skip_unchanged: true,
+            ..IndexRequest::default()
         };
         match index_library(&workspace, &request, events.as_ref()) {
             Ok(outcome) if outcome.built.is_empty() => say(&id, "up to date".into()),

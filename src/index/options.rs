@@ -52,6 +52,10 @@ pub struct IndexOptions {
     pub max_chunks: usize,
     /// Working memory of one forward pass, in MiB.
     pub batch_memory_mib: u64,
+    /// Only these folders (globs), besides what the library's config file
+    /// allows; empty: all. A package in a shared folder (a virtualenv's
+    /// `site-packages`) is indexed through it.
+    pub folders: Vec<String>,
 }
 
 impl Default for IndexOptions {
@@ -69,6 +73,7 @@ impl Default for IndexOptions {
             max_files: DEFAULT_MAX_FILES,
             max_chunks: DEFAULT_MAX_CHUNKS,
             batch_memory_mib: DEFAULT_BATCH_MEMORY_MIB,
+            folders: Vec::new(),
         }
     }
 }
@@ -92,6 +97,7 @@ pub struct OptionOverrides {
     pub max_files: Option<usize>,
     pub max_chunks: Option<usize>,
     pub batch_memory_mib: Option<u64>,
+    pub folders: Option<Vec<String>>,
 }
 
 impl OptionOverrides {
@@ -116,6 +122,7 @@ impl OptionOverrides {
             max_files: pick(&self.max_files, &base.max_files),
             max_chunks: pick(&self.max_chunks, &base.max_chunks),
             batch_memory_mib: pick(&self.batch_memory_mib, &base.batch_memory_mib),
+            folders: pick(&self.folders, &base.folders),
         }
     }
 }

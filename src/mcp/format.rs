@@ -18,8 +18,13 @@ pub fn render_libraries(resolved: &[Resolved]) -> String {
                 lib.versions.first().map_or(0, |v| v.chunks),
             );
             let versions: Vec<String> = lib.versions.iter().map(|v| display_version(&v.name)).collect();
+            let used = r
+                .project_version
+                .as_ref()
+                .map(|v| format!("\n- Version used by this project: {v} (ID {}/{v})", lib.id))
+                .unwrap_or_default();
             format!(
-                "- Title: {}\n- Context7-compatible library ID: {}\n- Description: {}\n- Code Snippets: {}\n- Versions: {}",
+                "- Title: {}\n- Context7-compatible library ID: {}\n- Description: {}\n- Code Snippets: {}\n- Versions: {}{used}",
                 lib.title,
                 lib.id,
                 if lib.description.is_empty() { "(none)" } else { &lib.description },
@@ -44,6 +49,7 @@ pub fn libraries_structured(resolved: &[Resolved]) -> Value {
                 "snippets": lib.versions.first().map_or(0, |v| v.chunks),
                 "versions": lib.versions.iter().map(|v| display_version(&v.name)).collect::<Vec<_>>(),
                 "score": (r.score * 1000.0).round() / 1000.0,
+                "projectVersion": r.project_version,
             })
         })
         .collect();

@@ -61,7 +61,8 @@ fn tools() -> Vec<Tool> {
                         "description": {"type": "string"},
                         "snippets": {"type": "integer"},
                         "versions": {"type": "array", "items": {"type": "string"}},
-                        "score": {"type": "number"}
+                        "score": {"type": "number"},
+                        "projectVersion": {"type": ["string", "null"], "description": "The version a served project locks."}
                     },
                     "required": ["id", "title", "description", "snippets", "versions", "score"]
                 }
@@ -263,7 +264,18 @@ impl TwinServer {
             })?;
         let query = string_arg(args, &["query"])?;
         let libraries = self.engine.libraries()?;
-        let resolved = resolve_libraries(&name, query.as_deref(), &libraries);
+        let mut resolved = resolve_libraries(&name, query.as_deref(), &libraries);
+        // The version a served project locks comes first, and says so.
+        for r in &mut resolved {
+            let Some(locked) = self.engine.project_version(&r.library.id) else {
+                continue;
+            };
+            if let Some(at) = r.library.versions.iter().position(|v| v.name == locked) {
+                let version = r.library.versions.remove(at);
+                r.library.versions.insert(0, version);
+                r.project_version = Some(locked.to_owned());
+            }
+        }
         if resolved.is_empty() {
             let known = if libraries.is_empty() {
                 "No libraries are indexed yet; index one with `twinmcp index <path>`.".to_owned()

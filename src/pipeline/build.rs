@@ -13,11 +13,15 @@ use crate::chunk::{Chunk, ChunkLimits, chunk_document};
 use crate::embed::{BertEmbedder, Embedder, locate_model};
 use crate::index::{BREADCRUMB_SEPARATOR, IndexWriter, Library};
 use crate::parse::parse_document;
-use crate::source::{CrawlOptions, LibraryConfig, PathFilter, Revision};
+use crate::source::{CrawlOptions, LibraryConfig, PathFilter, Revision, SourceFile};
 
 /// One version of one library to build.
 pub(super) struct BuildTarget<'a> {
+    /// The library row the build records (its options are stored).
     pub library: &'a Library,
+    /// How this build is made (the row's options, except for a package
+    /// added to a library indexed otherwise).
+    pub options: &'a crate::index::IndexOptions,
     pub config: &'a LibraryConfig,
     /// Problems found in the config file, reported before the build.
     pub warnings: &'a [String],
@@ -25,6 +29,12 @@ pub(super) struct BuildTarget<'a> {
     /// "" for the unversioned default.
     pub version: &'a str,
     pub revision: Option<&'a Revision>,
+    /// What the build records as its source revision: the commit, or for a
+    /// folder the caller's fingerprint of its files.
+    pub source_rev: Option<String>,
+    /// Files that exist only in memory (a package's README kept in its
+    /// metadata), indexed beside the crawled ones.
+    pub extra: &'a [SourceFile],
 }
 
 /// `/org/project (main @ 0123456789ab)`, `/org/project/v1 (0123456789ab)`.
@@ -59,7 +69,7 @@ pub(super) fn build_version(
     let started = Instant::now();
     let data = &workspace.data;
     let library = target.library;
-    let options = &library.options;
+    let options = target.options;
     let version = target.version;
     for warning in target.warnings {
         sink.event(IndexEvent::Warning {
@@ -76,12 +86,20 @@ pub(super) fn build_version(
         Some(embedder)
     };
 
+    let mut config = target.config.clone();
+    config.folders.extend(options.folders.iter().cloned());
     let crawl_options = CrawlOptions {
         max_file_size: options.max_file_size,
         include_tests: options.include_tests,
-        filter: PathFilter::new(target.config),
+        filter: PathFilter::new(&config),
     };
     let mut crawl = target.files.crawl(&crawl_options)?;
+    for file in target.extra {
+        if !crawl.files.iter().any(|f| f.path == file.path) {
+            crawl.files.push(file.clone());
+        }
+    }
+    crawl.files.sort_by(|a, b| a.path.cmp(&b.path));
     apply_file_limit(&mut crawl, options.max_files);
     sink.event(IndexEvent::Crawled {
         label: label.clone(),
@@ -196,7 +214,7 @@ pub(super) fn build_version(
     let model = embedder
         .as_ref()
         .map(|e| (e.fingerprint().to_owned(), e.dimensions()));
-    let source_rev = target.revision.map(|r| r.commit.to_string());
+    let source_rev = target.source_rev.clone();
     // A write that fails (disk full, permissions) leaves the previous
     // build in place; say so with the cause.
     let failed_write = |source: crate::index::IndexError| PipelineError::Write {

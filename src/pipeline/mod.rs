@@ -21,7 +21,7 @@ use crate::embed::EmbedError;
 use crate::index::{DataDir, IndexError, IndexOptions, Library, OptionOverrides};
 use crate::source::{
     GitError, GitSource, LibraryConfig, LibraryIdentity, Location, Revision, SourceError,
-    identify_from_git, identify_library, locate, normalize_library_id,
+    SourceFile, identify_from_git, identify_library, locate, normalize_library_id,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -56,8 +56,23 @@ pub struct IndexRequest {
     /// Options given for this run; the others are those stored with the
     /// library (or the defaults for a new one). The result is stored.
     pub overrides: OptionOverrides,
-    /// Leave a version alone when its commit is already indexed (`update`).
+    /// Leave a version alone when its commit (or, for a folder, its
+    /// `source_rev`) is already indexed (`update`, `deps`).
     pub skip_unchanged: bool,
+    /// For a folder: the version it is (`deps`: the locked version) [default:
+    /// the unversioned default].
+    pub version: Option<String>,
+    /// For a folder: a fingerprint of its files, recorded with the build.
+    pub source_rev: Option<String>,
+    /// Names the library also resolves by, besides its config file's.
+    pub aliases: Vec<String>,
+    /// Files to index that exist only in memory, by repository path.
+    pub extra_files: Vec<SourceFile>,
+    /// A package version added beside what the library already holds
+    /// (`deps`): its options are the overrides on the defaults, never the
+    /// stored ones, and an existing library row (a library also indexed from
+    /// git) keeps its source, title and options.
+    pub package: bool,
 }
 
 /// Where indexes are written and which model embeds.
@@ -122,25 +137,65 @@ pub fn index_library(
         let files = Files::Folder(root.clone());
         let (config, warnings) = files.config();
         let id = given_id.unwrap_or_else(|| config.id.clone().unwrap_or(identity.id.clone()));
-        let options = request.overrides.apply(&stored_options(data, Some(&id))?);
+        let stored = if request.package {
+            IndexOptions::default()
+        } else {
+            stored_options(data, Some(&id))?
+        };
+        let options = request.overrides.apply(&stored);
         if options.version_rule.is_some() || options.git_ref.is_some() {
             return Err(PipelineError::Invalid(format!(
                 "{}: --ref and --versions need a git repository; this is a plain folder",
                 path.display()
             )));
         }
-        let library = library_row(id, options, &config, identity, &root.display().to_string());
+        let existing = match request.package {
+            true => data.catalog()?.library(&id)?,
+            false => None,
+        };
+        // A package added to a library indexed otherwise keeps that row.
+        let mut library = match existing {
+            Some(row) => row,
+            None => library_row(
+                id,
+                options.clone(),
+                &config,
+                identity,
+                &root.display().to_string(),
+            ),
+        };
+        for alias in &request.aliases {
+            if !library.aliases.contains(alias) {
+                library.aliases.push(alias.clone());
+            }
+        }
+        let version = request.version.clone().unwrap_or_default();
+        if request.skip_unchanged && request.source_rev.is_some() {
+            let built = data.catalog()?.ready_build(&library.id, &version)?;
+            if built.and_then(|b| b.source_rev) == request.source_rev {
+                sink.event(IndexEvent::Unchanged {
+                    label: build::label(&library.id, &version, None),
+                });
+                return Ok(Outcome {
+                    built: Vec::new(),
+                    unchanged: 1,
+                });
+            }
+        }
         let target = BuildTarget {
             library: &library,
+            options: &options,
             config: &config,
             warnings: &warnings,
             files: &files,
-            version: "",
+            version: &version,
             revision: None,
+            source_rev: request.source_rev.clone(),
+            extra: &request.extra_files,
         };
         build_version(workspace, &target, sink)?;
         return Ok(Outcome {
-            built: vec![(String::new(), String::new())],
+            built: vec![(version, request.source_rev.clone().unwrap_or_default())],
             unchanged: 0,
         });
     };
@@ -233,11 +288,14 @@ pub fn index_library(
         let files = Files::Git(git.clone(), revision.clone());
         let target = BuildTarget {
             library: &library,
+            options: &library.options,
             config: &config,
             warnings: &warnings,
             files: &files,
             version: &version,
             revision: Some(&revision),
+            source_rev: Some(revision.commit.to_string()),
+            extra: &[],
         };
         build_version(workspace, &target, sink)?;
         outcome.built.push((version, revision.commit.to_string()));
@@ -309,6 +367,7 @@ pub fn update_library(
         id: Some(library.id.clone()),
         overrides: OptionOverrides::default(),
         skip_unchanged: true,
+        ..IndexRequest::default()
     };
     let outcome = index_library(workspace, &request, sink);
     let (ok, summary) = match &outcome {

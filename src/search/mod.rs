@@ -104,6 +104,9 @@ pub struct Engine {
     pub code_weight: f32,
     /// Candidates taken from each retriever before fusion.
     pub depth: usize,
+    /// The versions the served projects lock (`serve --project`), by
+    /// library id: an id without a version answers from them.
+    pub project_versions: HashMap<String, String>,
 }
 
 type AnswerKey = (i64, String, usize, String);
@@ -138,7 +141,15 @@ impl Engine {
             name_bonus: 1.0,
             code_weight: 0.8,
             depth: 50,
+            project_versions: HashMap::new(),
         })
+    }
+
+    /// The version of `library` the served projects lock, if any.
+    pub fn project_version(&self, library: &str) -> Option<&str> {
+        self.project_versions
+            .get(&library.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     pub fn model(&self) -> &ModelSlot {
@@ -160,7 +171,7 @@ impl Engine {
     /// Resolves `/org/project[/version]` to its ready build.
     pub fn find_build(&self, library_id: &str) -> Result<(String, Version), SearchError> {
         let reader = self.readers.read()?;
-        find_build_in(&reader, library_id)
+        find_build_in(&reader, library_id, &self.project_versions)
     }
 
     fn open_build(&self, library: &str, build: &Version) -> Result<Arc<OpenBuild>, SearchError> {
@@ -225,7 +236,7 @@ impl Engine {
         limit: usize,
     ) -> Result<Ranked, SearchError> {
         let reader = self.readers.read()?;
-        let (library, build) = find_build_in(&reader, library_id)?;
+        let (library, build) = find_build_in(&reader, library_id, &self.project_versions)?;
         let key = (build.build_id, format!("{mode:?}"), limit, query.to_owned());
         if let Some(hit) = self
             .answers
@@ -353,17 +364,41 @@ impl Engine {
     }
 }
 
-/// Resolves `/org/project[/version]` to its ready build in `catalog`.
-fn find_build_in(catalog: &Catalog, library_id: &str) -> Result<(String, Version), SearchError> {
+/// Resolves `/org/project[/version]` to its ready build in `catalog`. An id
+/// without a version means the version a served project locks, else the
+/// unversioned build, else (a library known only as a dependency) its
+/// newest version.
+fn find_build_in(
+    catalog: &Catalog,
+    library_id: &str,
+    project: &HashMap<String, String>,
+) -> Result<(String, Version), SearchError> {
     let (id, version) = split_library_id(library_id);
+    let locked = |id: &str| -> Result<Option<Version>, SearchError> {
+        match project.get(&id.to_ascii_lowercase()) {
+            Some(v) if version.is_empty() => Ok(catalog.ready_build(id, v)?),
+            _ => Ok(None),
+        }
+    };
+    if let Some(build) = locked(&id)? {
+        return Ok((id, build));
+    }
     if let Some(build) = catalog.ready_build(&id, &version)? {
         return Ok((id, build));
     }
     let libraries = catalog.libraries()?;
     // A case-insensitive match is still the same library.
     if let Some(lib) = libraries.iter().find(|l| l.id.eq_ignore_ascii_case(&id)) {
+        if let Some(build) = locked(&lib.id)? {
+            return Ok((lib.id.clone(), build));
+        }
         if let Some(build) = catalog.ready_build(&lib.id, &version)? {
             return Ok((lib.id.clone(), build));
+        }
+        if version.is_empty()
+            && let Some(newest) = newest_version(&lib.versions)
+        {
+            return Ok((lib.id.clone(), newest.clone()));
         }
         let known: Vec<String> = lib
             .versions
@@ -389,6 +424,16 @@ fn find_build_in(catalog: &Catalog, library_id: &str) -> Result<(String, Version
         id: library_id.trim().to_owned(),
         known,
     })
+}
+
+/// The newest of `versions` (semver order where they parse, a leading `v`
+/// allowed; else by name).
+fn newest_version(versions: &[Version]) -> Option<&Version> {
+    let key = |v: &Version| {
+        let parsed = semver::Version::parse(v.name.trim_start_matches('v')).ok();
+        (parsed.is_some(), parsed, v.name.clone())
+    };
+    versions.iter().max_by_key(|v| key(v))
 }
 
 /// Identifiers a query names: words with `_`, `::`, `.` or `()`, inner

@@ -11,6 +11,8 @@ use crate::index::Library;
 pub struct Resolved {
     pub library: Library,
     pub score: f32,
+    /// The version a served project locks (then listed first in `versions`).
+    pub project_version: Option<String>,
 }
 
 /// Canonical form of a library name for comparison.
@@ -113,6 +115,7 @@ pub fn resolve_libraries(name: &str, query: Option<&str>, libraries: &[Library])
             (score > 0.0).then(|| Resolved {
                 library: lib.clone(),
                 score,
+                project_version: None,
             })
         })
         .collect();

@@ -120,15 +120,21 @@ pub fn normalize_library_id(id: &str) -> Result<String, String> {
     let trimmed = id.trim().trim_end_matches('/');
     let body = trimmed.strip_prefix('/').unwrap_or(trimmed);
     let parts: Vec<&str> = body.split('/').collect();
-    let valid = |p: &&str| {
+    let valid = |p: &str| {
         !p.is_empty()
             && p.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     };
-    if parts.len() != 2 || !parts.iter().all(valid) || parts.iter().any(|p| *p == "." || *p == "..")
+    // An npm scope may stand as the org: `/@types/node`.
+    let org_valid = |p: &str| valid(p.strip_prefix('@').unwrap_or(p));
+    if parts.len() != 2
+        || !org_valid(parts[0])
+        || !valid(parts[1])
+        || parts.iter().any(|p| *p == "." || *p == "..")
     {
         return Err(format!(
-            "`{id}` is not a library id; use the form /org/project (letters, digits, '.', '_', '-')"
+            "`{id}` is not a library id; use the form /org/project (letters, digits, '.', '_', '-'; \
+             an npm scope such as @types as the org)"
         ));
     }
     Ok(format!("/{}", parts.join("/")))

@@ -1,0 +1,234 @@
+//! `twinmcp deps [DIR]`: indexes the documentation of the dependencies a
+//! project locks, from where they already lie on this machine, each at its
+//! locked version (`/tokio-rs/axum/0.8.9`).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use super::Context;
+use super::report::print_json;
+use crate::deps::{Locked, Package, Places, fingerprint, locate, missing_message, read_project};
+use crate::index::OptionOverrides;
+use crate::pipeline::{CollectSink, IndexEvent, IndexRequest, index_library};
+use crate::source::SourceFile;
+
+#[derive(Args)]
+pub struct DepsArgs {
+    /// The project: its lockfiles are read here and in its workspace members
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Transitive dependencies too, not only those the manifests name
+    #[arg(long)]
+    all: bool,
+    /// Only these packages (by name)
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    only: Vec<String>,
+    /// The project's virtualenv, or its python [default: $VIRTUAL_ENV, DIR/.venv, DIR/venv]
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+    /// Say what would be indexed, without indexing
+    #[arg(long)]
+    dry_run: bool,
+    /// One JSON object per dependency on stdout, then the totals
+    #[arg(long)]
+    json: bool,
+    /// Build only the BM25 index, without the embedding model
+    #[arg(long)]
+    no_vectors: bool,
+}
+
+/// What happened to one dependency.
+enum Fate {
+    Indexed(Package, usize),
+    UpToDate(Package),
+    WouldIndex(Package),
+    Missing(String),
+    Failed(Package, String),
+}
+
+pub fn run(context: &Context, args: DepsArgs) -> anyhow::Result<()> {
+    let dir = args
+        .dir
+        .canonicalize()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.dir.display()))?;
+    let (locked, problems) = read_project(&dir);
+    for problem in &problems {
+        if args.json {
+            print_json(&json!({
+                "event": "lockfile_error", "file": problem.file, "message": problem.message,
+            }));
+        } else {
+            eprintln!("warning: {}: {}", problem.file.display(), problem.message);
+        }
+    }
+    let selected: Vec<&Locked> = locked
+        .iter()
+        .filter(|l| {
+            if args.only.is_empty() {
+                args.all || l.direct
+            } else {
+                args.only.iter().any(|n| n.eq_ignore_ascii_case(&l.name))
+            }
+        })
+        .collect();
+    if selected.is_empty() && problems.is_empty() {
+        anyhow::bail!(
+            "{}: no dependencies found (Cargo.lock, package-lock.json, uv.lock, poetry.lock, \
+             Pipfile.lock, requirements*.txt with == pins, go.mod){}",
+            dir.display(),
+            if locked.is_empty() || args.all {
+                ""
+            } else {
+                "; --all adds transitive ones"
+            }
+        );
+    }
+    let places = Places::from_env(args.python.clone());
+    let workspace = context.workspace();
+    let bar = if args.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(selected.len() as u64).with_style(
+            ProgressStyle::with_template("dependencies {bar:30} {pos}/{len} {msg}")
+                .expect("valid template"),
+        )
+    };
+    let (mut indexed, mut reused, mut missing, mut failed) = (0, 0, 0, 0);
+    for dep in selected {
+        bar.set_message(format!("{} {}", dep.name, dep.version));
+        let fate = match locate(dep, &dir, &places) {
+            Err(why) => Fate::Missing(missing_message(dep, &why)),
+            Ok(package) if args.dry_run => Fate::WouldIndex(package),
+            Ok(package) => index_package(&workspace, package, args.no_vectors),
+        };
+        bar.inc(1);
+        let (state, message) = match &fate {
+            Fate::Indexed(p, chunks) => {
+                indexed += 1;
+                (
+                    "indexed",
+                    format!("{}/{}: {chunks} chunks", p.id, p.locked.version),
+                )
+            }
+            Fate::UpToDate(p) => {
+                reused += 1;
+                ("up to date", format!("{}/{}", p.id, p.locked.version))
+            }
+            Fate::WouldIndex(p) => (
+                "would index",
+                format!("{}/{} from {}", p.id, p.locked.version, p.root.display()),
+            ),
+            Fate::Missing(m) => {
+                missing += 1;
+                ("missing", m.clone())
+            }
+            Fate::Failed(p, e) => {
+                failed += 1;
+                ("failed", format!("{}/{}: {e}", p.id, p.locked.version))
+            }
+        };
+        if args.json {
+            let package = match &fate {
+                Fate::Indexed(p, _)
+                | Fate::UpToDate(p)
+                | Fate::WouldIndex(p)
+                | Fate::Failed(p, _) => Some(p),
+                Fate::Missing(_) => None,
+            };
+            print_json(&json!({
+                "event": "dependency",
+                "ecosystem": dep.ecosystem,
+                "name": dep.name,
+                "version": dep.version,
+                "direct": dep.direct,
+                "state": state,
+                "library": package.map(|p| format!("{}/{}", p.id, p.locked.version)),
+                "path": package.map(|p| p.root.display().to_string()),
+                "message": message,
+            }));
+        } else {
+            bar.suspend(|| println!("{} {}: {state}: {message}", dep.name, dep.version));
+        }
+    }
+    bar.finish_and_clear();
+    if args.json {
+        print_json(&json!({
+            "event": "done", "indexed": indexed, "reused": reused, "missing": missing,
+            "failed": failed, "lockfile_errors": problems.len(),
+        }));
+    } else {
+        println!(
+            "dependencies: {indexed} indexed, {reused} up to date, {missing} missing, {failed} failed{}",
+            if problems.is_empty() {
+                String::new()
+            } else {
+                format!(", {} lockfiles unreadable", problems.len())
+            }
+        );
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} dependencies could not be indexed");
+    }
+    Ok(())
+}
+
+/// Indexes one found package as a version of its library, unless that
+/// version is indexed from the same files already.
+fn index_package(
+    workspace: &crate::pipeline::Workspace,
+    package: Package,
+    no_vectors: bool,
+) -> Fate {
+    let extra_files = package
+        .readme
+        .iter()
+        .filter_map(|(path, text)| {
+            Some(SourceFile {
+                path: path.clone(),
+                format: crate::parse::Format::from_path(path)?,
+                text: text.clone(),
+            })
+        })
+        .collect();
+    let request = IndexRequest {
+        source: package.root.display().to_string(),
+        id: Some(package.id.clone()),
+        overrides: OptionOverrides {
+            title: Some(package.title.clone()),
+            description: Some(package.description.clone()),
+            folders: (!package.folders.is_empty()).then(|| package.folders.clone()),
+            no_vectors: no_vectors.then_some(true),
+            ..OptionOverrides::default()
+        },
+        skip_unchanged: true,
+        version: Some(package.locked.version.clone()),
+        source_rev: Some(fingerprint(&package.root, &package.folders)),
+        aliases: package.aliases.clone(),
+        extra_files,
+        package: true,
+    };
+    let sink = CollectSink::default();
+    match index_library(workspace, &request, &sink) {
+        Ok(outcome) if outcome.built.is_empty() => Fate::UpToDate(package),
+        Ok(_) => {
+            let chunks = sink
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .find_map(|e| match e {
+                    IndexEvent::Built(r) => Some(r.chunks as usize),
+                    _ => None,
+                })
+                .unwrap_or(0);
+            Fate::Indexed(package, chunks)
+        }
+        Err(e) => {
+            let message = e.to_string();
+            Fate::Failed(package, message)
+        }
+    }
+}

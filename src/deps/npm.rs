@@ -1,0 +1,170 @@
+//! JavaScript and TypeScript: `package-lock.json` (lockfile versions 2 and
+//! 3) with `package.json` for which dependencies are direct; packages found
+//! where the lockfile puts them under `node_modules`, or in pnpm's
+//! `node_modules/.pnpm` store.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::{Ecosystem, LockProblem, Locked, Package, aliases, library_id};
+
+pub(super) fn read(dir: &Path, out: &mut Vec<Locked>, problems: &mut Vec<LockProblem>) {
+    let path = dir.join("package-lock.json");
+    let mut problem = |message: String| {
+        problems.push(LockProblem {
+            file: path.clone(),
+            message,
+        })
+    };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        for other in ["pnpm-lock.yaml", "yarn.lock"] {
+            if dir.join(other).is_file() {
+                problems.push(LockProblem {
+                    file: dir.join(other),
+                    message: "this lockfile format is not read yet; `npm install` writes a \
+                              package-lock.json that is"
+                        .into(),
+                });
+            }
+        }
+        return;
+    };
+    let lock: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => return problem(format!("not valid JSON: {e}")),
+    };
+    let version = lock.get("lockfileVersion").and_then(Value::as_u64);
+    let Some(packages) = lock.get("packages").and_then(Value::as_object) else {
+        return problem(format!(
+            "lockfileVersion {} has no `packages`; versions 2 and 3 are read (npm 7 and later write them)",
+            version.map_or("?".to_owned(), |v| v.to_string())
+        ));
+    };
+    let direct = direct_names(dir);
+    for (key, entry) in packages {
+        let Some(at) = key.rfind("node_modules/") else {
+            continue;
+        };
+        if entry.get("link").and_then(Value::as_bool) == Some(true) {
+            continue;
+        }
+        let name = entry
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or(&key[at + "node_modules/".len()..])
+            .to_owned();
+        let Some(version) = entry.get("version").and_then(Value::as_str) else {
+            continue;
+        };
+        // Only the top-level copy is what the project's own code imports.
+        let top = key.matches("node_modules/").count() == 1;
+        out.push(Locked {
+            ecosystem: Ecosystem::Npm,
+            direct: top && direct.contains(&name),
+            name,
+            version: version.to_owned(),
+            lockfile: path.clone(),
+            location: Some(key.clone()),
+        });
+    }
+}
+
+fn direct_names(dir: &Path) -> HashSet<String> {
+    let Ok(text) = std::fs::read_to_string(dir.join("package.json")) else {
+        return HashSet::new();
+    };
+    let Ok(manifest) = serde_json::from_str::<Value>(&text) else {
+        return HashSet::new();
+    };
+    [
+        "dependencies",
+        "devDependencies",
+        "optionalDependencies",
+        "peerDependencies",
+    ]
+    .iter()
+    .filter_map(|kind| manifest.get(kind).and_then(Value::as_object))
+    .flat_map(|deps| deps.keys().cloned())
+    .collect()
+}
+
+/// npm's repository shorthands: `org/repo` and `github:org/repo` are on
+/// GitHub, `gitlab:` and `bitbucket:` on those forges.
+fn expand_shorthand(repository: &str) -> String {
+    let r = repository.trim();
+    for (prefix, host) in [
+        ("github:", "github.com"),
+        ("gitlab:", "gitlab.com"),
+        ("bitbucket:", "bitbucket.org"),
+    ] {
+        if let Some(path) = r.strip_prefix(prefix) {
+            return format!("https://{host}/{path}");
+        }
+    }
+    let plain = r.split('/').count() == 2
+        && !r.contains(':')
+        && r.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'));
+    if plain {
+        format!("https://github.com/{r}")
+    } else {
+        r.to_owned()
+    }
+}
+
+pub(super) fn locate(locked: &Locked, project: &Path) -> Result<Package, String> {
+    let base = locked.lockfile.parent().unwrap_or(project);
+    let mut candidates = Vec::new();
+    if let Some(at) = &locked.location {
+        candidates.push(base.join(at));
+    }
+    candidates.push(base.join("node_modules").join(&locked.name));
+    let store = format!("{}@{}", locked.name.replace('/', "+"), locked.version);
+    candidates.push(
+        base.join("node_modules/.pnpm")
+            .join(store)
+            .join("node_modules")
+            .join(&locked.name),
+    );
+    for dir in candidates {
+        // Links are not followed: pnpm's store is read at its real path.
+        if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(dir.join("package.json")) else {
+            continue;
+        };
+        let Ok(manifest) = serde_json::from_str::<Value>(&text) else {
+            return Err(format!("{}/package.json is not valid JSON", dir.display()));
+        };
+        if manifest.get("version").and_then(Value::as_str) != Some(locked.version.as_str()) {
+            continue;
+        }
+        let repository = match manifest.get("repository") {
+            Some(Value::String(url)) => Some(expand_shorthand(url)),
+            Some(Value::Object(r)) => r.get("url").and_then(Value::as_str).map(expand_shorthand),
+            _ => None,
+        };
+        let mut aliases = aliases(Ecosystem::Npm, &locked.name);
+        if let Some(bare) = locked.name.strip_prefix("@types/") {
+            aliases.push(format!("{bare} types"));
+        }
+        return Ok(Package {
+            id: library_id(Ecosystem::Npm, &locked.name, repository.as_deref()),
+            title: locked.name.clone(),
+            description: manifest
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            aliases,
+            locked: locked.clone(),
+            root: dir,
+            folders: Vec::new(),
+            readme: None,
+        });
+    }
+    Err("not in node_modules".into())
+}
