@@ -67,7 +67,14 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
     engine.fusion = args.ranking.fusion();
     engine.name_bonus = args.ranking.name_bonus;
     engine.code_weight = args.ranking.code_weight;
-    engine.project_versions = project_versions(&args.project)?;
+    let mut projects = Vec::new();
+    for dir in &args.project {
+        projects.push(
+            dir.canonicalize()
+                .map_err(|e| anyhow::anyhow!("--project {}: {e}", dir.display()))?,
+        );
+    }
+    engine.project_versions = crate::deps::locked_versions(&projects);
     let engine = Arc::new(engine);
     // Load the model before the first query so that query pays no start-up cost.
     let warm = engine.clone();
@@ -105,37 +112,6 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
             runtime.block_on(crate::mcp::serve_http(engine, &context.data, options))
         }
     }
-}
-
-/// The library versions the projects in `dirs` lock (direct dependencies
-/// first), by lowercased library id.
-fn project_versions(dirs: &[PathBuf]) -> anyhow::Result<std::collections::HashMap<String, String>> {
-    let mut out = std::collections::HashMap::new();
-    for dir in dirs {
-        let dir = dir
-            .canonicalize()
-            .map_err(|e| anyhow::anyhow!("--project {}: {e}", dir.display()))?;
-        let (mut locked, problems) = crate::deps::read_project(&dir);
-        for p in problems {
-            tracing::warn!("{}: {}", p.file.display(), p.message);
-        }
-        locked.sort_by_key(|l| !l.direct);
-        let places = crate::deps::Places::from_env(None);
-        let mut found = 0;
-        for dep in &locked {
-            if let Ok(package) = crate::deps::locate(dep, &dir, &places) {
-                found += 1;
-                out.entry(package.id.to_ascii_lowercase())
-                    .or_insert_with(|| dep.version.clone());
-            }
-        }
-        tracing::info!(
-            "project {}: {} locked packages, {found} found on this machine",
-            dir.display(),
-            locked.len()
-        );
-    }
-    Ok(out)
 }
 
 /// A private data dir holding only the builds of some snapshot files, made

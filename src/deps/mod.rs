@@ -189,6 +189,35 @@ pub fn locate(locked: &Locked, project: &Path, places: &Places) -> Result<Packag
     }
 }
 
+/// The versions the projects in `dirs` lock, by lowercased library ID, for
+/// the packages found on this machine (direct dependencies win over
+/// transitive ones, the first project over later ones).
+pub fn locked_versions(dirs: &[PathBuf]) -> std::collections::HashMap<String, String> {
+    let mut out = std::collections::HashMap::new();
+    let places = Places::from_env(None);
+    for dir in dirs {
+        let (mut locked, problems) = read_project(dir);
+        for p in problems {
+            tracing::warn!("{}: {}", p.file.display(), p.message);
+        }
+        locked.sort_by_key(|l| !l.direct);
+        let mut found = 0;
+        for dep in &locked {
+            if let Ok(package) = locate(dep, dir, &places) {
+                found += 1;
+                out.entry(package.id.to_ascii_lowercase())
+                    .or_insert_with(|| dep.version.clone());
+            }
+        }
+        tracing::info!(
+            "project {}: {} locked packages, {found} found on this machine",
+            dir.display(),
+            locked.len()
+        );
+    }
+    out
+}
+
 /// The message for a package that is not on disk at its locked version.
 pub fn missing_message(locked: &Locked, why: &str) -> String {
     format!(

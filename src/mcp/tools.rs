@@ -1,6 +1,7 @@
 //! Tool definitions and dispatch: `resolve-library-id`, `query-docs`,
 //! `get-library-docs`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[allow(deprecated)] // logging/setLevel: deprecated by SEP-2577, still tested by clients
@@ -33,6 +34,9 @@ const MAX_RESULTS: usize = 20;
 #[derive(Clone)]
 pub struct TwinServer {
     engine: Arc<Engine>,
+    /// The versions the projects of this session's MCP roots lock, by
+    /// lowercased library ID (empty until the client lists roots).
+    roots: Arc<std::sync::RwLock<HashMap<String, String>>>,
 }
 
 fn object(value: Value) -> Arc<JsonObject> {
@@ -157,6 +161,27 @@ fn tools() -> Vec<Tool> {
     ]
 }
 
+/// `%20` and the like in a `file://` URI path.
+fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = path
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Why a tool call failed.
 enum ToolError {
     /// Something the caller can fix (an unknown library, a bad argument):
@@ -251,7 +276,56 @@ fn tokens_arg(args: &JsonObject) -> Result<u32, ToolError> {
 
 impl TwinServer {
     pub fn new(engine: Arc<Engine>) -> TwinServer {
-        TwinServer { engine }
+        TwinServer {
+            engine,
+            roots: Arc::default(),
+        }
+    }
+
+    /// The version a project of this session (its roots, then `--project`)
+    /// locks for `library`.
+    fn project_version(&self, library: &str) -> Option<String> {
+        let roots = self.roots.read().unwrap_or_else(|e| e.into_inner());
+        roots
+            .get(&library.to_ascii_lowercase())
+            .cloned()
+            .or_else(|| self.engine.project_version(library).map(str::to_owned))
+    }
+
+    /// Asks a client that declares roots for them and reads the projects
+    /// they name (on its own task: the answer comes through the same
+    /// connection this handler serves). Roots are deprecated by SEP-2577,
+    /// but the editors of today still send them.
+    #[allow(deprecated)]
+    fn refresh_roots(&self, peer: rmcp::Peer<RoleServer>) {
+        let declares = peer
+            .peer_info()
+            .is_some_and(|info| info.capabilities.roots.is_some());
+        if !declares {
+            return;
+        }
+        let roots = self.roots.clone();
+        tokio::spawn(async move {
+            let listed = match peer.list_roots().await {
+                Ok(listed) => listed,
+                Err(e) => {
+                    tracing::warn!("roots/list failed: {e}");
+                    return;
+                }
+            };
+            let dirs: Vec<std::path::PathBuf> = listed
+                .roots
+                .iter()
+                .filter_map(|r| r.uri.strip_prefix("file://"))
+                .map(|p| std::path::PathBuf::from(percent_decode(p)))
+                .filter(|p| p.is_dir())
+                .collect();
+            let versions =
+                tokio::task::spawn_blocking(move || crate::deps::locked_versions(&dirs)).await;
+            if let Ok(versions) = versions {
+                *roots.write().unwrap_or_else(|e| e.into_inner()) = versions;
+            }
+        });
     }
 
     fn resolve(&self, args: &JsonObject) -> Result<CallToolResult, ToolError> {
@@ -267,9 +341,10 @@ impl TwinServer {
         let mut resolved = resolve_libraries(&name, query.as_deref(), &libraries);
         // The version a served project locks comes first, and says so.
         for r in &mut resolved {
-            let Some(locked) = self.engine.project_version(&r.library.id) else {
+            let Some(locked) = self.project_version(&r.library.id) else {
                 continue;
             };
+            let locked = locked.as_str();
             if let Some(at) = r.library.versions.iter().position(|v| v.name == locked) {
                 let version = r.library.versions.remove(at);
                 r.library.versions.insert(0, version);
@@ -333,9 +408,24 @@ impl TwinServer {
         } else {
             query
         };
-        let ranked = self
-            .engine
-            .search(&library, query, self.engine.mode, MAX_RESULTS * 2)?;
+        // An ID without a version means the version this session's project
+        // locks, where it is indexed.
+        let (id, version) = crate::search::split_library_id(&library);
+        let locked = match (version.is_empty(), self.project_version(&id)) {
+            (true, Some(v)) => Some(format!("{id}/{v}")),
+            _ => None,
+        };
+        let ranked = match locked.map(|l| {
+            self.engine
+                .search(&l, query, self.engine.mode, MAX_RESULTS * 2)
+        }) {
+            Some(Ok(ranked)) => ranked,
+            Some(Err(SearchError::UnknownVersion { .. })) | None => {
+                self.engine
+                    .search(&library, query, self.engine.mode, MAX_RESULTS * 2)?
+            }
+            Some(Err(e)) => return Err(e.into()),
+        };
         let answer = assemble_answer(ranked.hits, budget, MAX_RESULTS);
         let text = format::render_answer(
             &answer,
@@ -392,6 +482,14 @@ impl ServerHandler for TwinServer {
                 "Offline documentation for the libraries indexed on this machine. Call resolve-library-id to find \
                  a library ID, then query-docs with the user's question.",
             )
+    }
+
+    async fn on_initialized(&self, context: rmcp::service::NotificationContext<RoleServer>) {
+        self.refresh_roots(context.peer);
+    }
+
+    async fn on_roots_list_changed(&self, context: rmcp::service::NotificationContext<RoleServer>) {
+        self.refresh_roots(context.peer);
     }
 
     /// Clients may set a log level; TwinMCP logs to stderr and sends no log
