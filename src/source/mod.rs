@@ -79,6 +79,9 @@ pub enum SkipReason {
     FileLimit,
     /// Not a documentation format TwinMCP parses; carries the extension.
     Unsupported(String),
+    /// Minified or bundled build output (`*.min.js`, or lines thousands of
+    /// characters long): generated from sources that say more.
+    Generated,
 }
 
 impl std::fmt::Display for SkipReason {
@@ -96,6 +99,7 @@ impl std::fmt::Display for SkipReason {
             SkipReason::Submodule => f.write_str("submodule (not fetched)"),
             SkipReason::FileLimit => f.write_str("over the file limit"),
             SkipReason::Unsupported(ext) => write!(f, "unsupported format .{ext}"),
+            SkipReason::Generated => f.write_str("minified or bundled"),
         }
     }
 }
@@ -229,6 +233,9 @@ pub(crate) fn crawl_entries<E>(
             continue;
         };
         match read(&handle, options.max_file_size) {
+            Ok(text) if is_generated(format, &text) => {
+                crawl.skipped.push((rel, SkipReason::Generated))
+            }
             Ok(text) => crawl.files.push(SourceFile {
                 path: rel,
                 format,
@@ -263,6 +270,17 @@ fn english_trees(files: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Script whose lines run long: minified or bundled output. Source that
+/// people write keeps lines short; a minifier joins whole files.
+fn is_generated(format: Format, text: &str) -> bool {
+    if !matches!(format, Format::Code(_)) || text.len() < 2048 {
+        return false;
+    }
+    let longest = text.lines().map(str::len).max().unwrap_or(0);
+    let lines = text.lines().count().max(1);
+    longest > 5000 || text.len() / lines > 400
+}
+
 fn skip_by_name(
     rel: &str,
     format: Option<Format>,
@@ -270,6 +288,18 @@ fn skip_by_name(
     english_trees: &[String],
 ) -> Option<SkipReason> {
     let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
+    if [
+        ".min.js",
+        ".min.mjs",
+        ".min.cjs",
+        ".bundle.js",
+        "-bundle.js",
+    ]
+    .iter()
+    .any(|s| name.ends_with(s))
+    {
+        return Some(SkipReason::Generated);
+    }
     if ["changelog", "changes", "history", "news", "releases"]
         .iter()
         .any(|p| name.starts_with(p))
@@ -430,6 +460,31 @@ mod tests {
         let p = root.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn minified_and_bundled_scripts_are_skipped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let source = "/** Adds two numbers. */\nexport function add(a, b) {\n  return a + b;\n}\n"
+            .repeat(40);
+        let minified = format!("/*! lib */{}", "function f(a,b){return a+b};".repeat(300));
+        write(root, "src/add.js", source.as_bytes());
+        write(root, "lib/add.js", minified.as_bytes());
+        write(root, "lib/add.min.js", source.as_bytes());
+        let crawl = crawl_folder(root, &CrawlOptions::default()).unwrap();
+        let paths: Vec<&str> = crawl.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["src/add.js"], "{root:?} {:?}", crawl.skipped);
+        assert!(
+            crawl
+                .skipped
+                .iter()
+                .filter(|(_, why)| *why == SkipReason::Generated)
+                .count()
+                == 2,
+            "{:?}",
+            crawl.skipped
+        );
     }
 
     #[test]
