@@ -244,6 +244,14 @@ impl Embedder for BertEmbedder {
         Ok(self.embed_batch(&[text])?.remove(0))
     }
 
+    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let prefixed: Vec<String> = texts
+            .iter()
+            .map(|t| format!("{}{t}", self.manifest.query_prefix))
+            .collect();
+        self.embed_batch(&prefixed)
+    }
+
     fn count_tokens(&self, text: &str) -> usize {
         self.counter
             .encode(text, false)

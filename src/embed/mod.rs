@@ -50,6 +50,11 @@ pub trait Embedder: Send + Sync {
     fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
     /// Embeds one search query.
     fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError>;
+    /// Embeds several queries at once (a server's concurrent requests):
+    /// the same vectors as one [`Embedder::embed_query`] each, in one pass.
+    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        texts.iter().map(|t| self.embed_query(t)).collect()
+    }
     /// Number of model tokens in `text`, without truncation.
     fn count_tokens(&self, text: &str) -> usize;
 }

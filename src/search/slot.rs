@@ -18,19 +18,135 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
 const QUERY_CACHE: NonZeroUsize = NonZeroUsize::new(512).expect("non-zero");
 
-/// The pool query embeddings run on, one thread per core (see
-/// [`ModelSlot::embed_query`]): concurrent queries embed side by side, and
-/// the encoder's own parallel steps stay inside it.
-fn query_pool() -> &'static rayon::ThreadPool {
-    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
-    POOL.get_or_init(|| {
+/// Most queries embedded in one forward pass.
+const MAX_QUERY_BATCH: usize = 32;
+
+/// A query waiting to be embedded, and where its vector goes.
+struct Pending {
+    embedder: Arc<dyn Embedder>,
+    text: String,
+    reply: std::sync::mpsc::SyncSender<Result<Vec<f32>, String>>,
+}
+
+/// Query embedding for a server: one worker per core, each a one-thread
+/// rayon pool, takes every query waiting (up to [`MAX_QUERY_BATCH`]) and
+/// embeds them in one packed forward pass. Alone, a query is embedded at
+/// once; under load, concurrent queries share passes, which multiply
+/// larger matrices at a better fraction of the machine's peak than one
+/// short query can. A query alone on an idle machine (an editor over stdio)
+/// uses every core; under load each pass keeps to its worker's core, since
+/// splitting it would only add synchronisation to cores already busy.
+struct QueryBatcher {
+    queue: Mutex<std::collections::VecDeque<Pending>>,
+    ready: std::sync::Condvar,
+    /// Workers embedding right now.
+    busy: std::sync::atomic::AtomicUsize,
+    /// All cores, for a query that is alone.
+    wide: rayon::ThreadPool,
+}
+
+fn query_batcher() -> &'static QueryBatcher {
+    static BATCHER: std::sync::OnceLock<&'static QueryBatcher> = std::sync::OnceLock::new();
+    BATCHER.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(cores)
-            .thread_name(|_| "twinmcp-query".into())
-            .build()
-            .expect("a one-thread pool can be built")
+        let batcher: &'static QueryBatcher = Box::leak(Box::new(QueryBatcher {
+            queue: Mutex::new(Default::default()),
+            ready: std::sync::Condvar::new(),
+            busy: Default::default(),
+            wide: rayon::ThreadPoolBuilder::new()
+                .num_threads(cores)
+                .thread_name(|n| format!("twinmcp-query-wide-{n}"))
+                .build()
+                .expect("a query pool can be built"),
+        }));
+        for n in 0..cores {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .thread_name(move |_| format!("twinmcp-query-{n}"))
+                .build()
+                .expect("a one-thread pool can be built");
+            std::thread::Builder::new()
+                .name(format!("twinmcp-batch-{n}"))
+                .spawn(move || batcher.work(&pool))
+                .expect("a query worker starts");
+        }
+        batcher
     })
+}
+
+impl QueryBatcher {
+    /// Embeds `text`, waiting for a worker.
+    fn embed(&self, embedder: Arc<dyn Embedder>, text: &str) -> Result<Vec<f32>, String> {
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(Pending {
+                embedder,
+                text: text.to_owned(),
+                reply,
+            });
+        self.ready.notify_one();
+        answer
+            .recv()
+            .unwrap_or_else(|_| Err("the query embedding worker stopped".to_owned()))
+    }
+
+    /// A worker's loop: take what waits (same model), embed it, answer.
+    fn work(&self, pool: &rayon::ThreadPool) {
+        loop {
+            let (batch, alone) = {
+                let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                while queue.is_empty() {
+                    queue = self.ready.wait(queue).unwrap_or_else(|e| e.into_inner());
+                }
+                let first = queue.pop_front().expect("not empty");
+                let mut batch = vec![first];
+                while batch.len() < MAX_QUERY_BATCH
+                    && queue
+                        .front()
+                        .is_some_and(|p| Arc::ptr_eq(&p.embedder, &batch[0].embedder))
+                {
+                    batch.extend(queue.pop_front());
+                }
+                let others = self.busy.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let alone = batch.len() == 1 && queue.is_empty() && others == 0;
+                (batch, alone)
+            };
+            let texts: Vec<&str> = batch.iter().map(|p| p.text.as_str()).collect();
+            let embedder = &batch[0].embedder;
+            let run = || embedder.embed_queries(&texts);
+            let vectors = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                if alone {
+                    self.wide.install(run)
+                } else {
+                    pool.install(run)
+                }
+            }))
+            .map_err(|_| "the model panicked".to_owned())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+            self.busy.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            match vectors {
+                Ok(vectors) if vectors.len() == batch.len() => {
+                    for (pending, v) in batch.iter().zip(vectors) {
+                        let _ = pending.reply.send(Ok(v));
+                    }
+                }
+                Ok(_) => {
+                    for pending in &batch {
+                        let _ = pending
+                            .reply
+                            .send(Err("the model returned too few vectors".into()));
+                    }
+                }
+                Err(e) => {
+                    for pending in &batch {
+                        let _ = pending.reply.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
 }
 
 enum State {
@@ -123,13 +239,9 @@ impl ModelSlot {
         {
             return Ok((fingerprint, v));
         }
-        // On the query pool, never rayon's global one (see ARCHITECTURE.md:
-        // a request path must not wait on the global pool).
-        let vector = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            query_pool().install(|| embedder.embed_query(query))
-        }))
-        .map_err(|_| "the model panicked".to_owned())
-        .and_then(|r| r.map_err(|e| e.to_string()));
+        // On the query workers, never rayon's global pool (see
+        // ARCHITECTURE.md: a request path must not wait on the global pool).
+        let vector = query_batcher().embed(embedder, query);
         match vector {
             Ok(v) => {
                 self.cache
