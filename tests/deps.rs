@@ -296,3 +296,61 @@ fn python_dependencies_come_from_the_virtualenv() {
     ));
     assert_eq!(dependency(&again, "six")["state"], "up to date");
 }
+
+/// `deps` follows the project: `update` reads its lockfiles again and
+/// indexes what they now name; `--prune` removes the versions no followed
+/// project uses any more.
+#[test]
+fn update_follows_projects_and_prunes_unused_versions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("demo");
+    let data = tmp.path().join("data");
+    let getrandom = own_locked("getrandom");
+    let (old, new) = (
+        &getrandom[getrandom.len() - 2],
+        &getrandom[getrandom.len() - 1],
+    );
+    let req = |v: &str| v.rsplit_once('.').unwrap().0.to_owned();
+    cargo_project(&project, &req(old), old);
+    twinmcp_ok(
+        &data,
+        &[
+            "deps",
+            project.to_str().unwrap(),
+            "--no-vectors",
+            "--only",
+            "getrandom",
+        ],
+    );
+    let idle = twinmcp_ok(&data, &["update"]);
+    assert!(idle.contains("lockfiles unchanged"), "{idle}");
+
+    cargo_project(&project, &req(new), new);
+    let out = twinmcp_ok(&data, &["update"]);
+    assert!(out.contains("1 indexed"), "{out}");
+    let versions = |data: &Path| -> Vec<String> {
+        let list: Value = serde_json::from_str(&twinmcp_ok(data, &["list", "--json"])).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["id"] == "/rust-random/getrandom")
+            .map(|l| {
+                l["versions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v["version"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut both = versions(&data);
+    both.sort();
+    assert_eq!(both.len(), 2, "{both:?}");
+    let pruned = twinmcp_ok(&data, &["update", "--prune"]);
+    assert!(
+        pruned.contains(&format!("/rust-random/getrandom/{old}: removed")),
+        "{pruned}"
+    );
+    assert_eq!(versions(&data), [new.clone()]);
+}

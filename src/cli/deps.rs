@@ -20,6 +20,21 @@ pub struct DepsArgs {
     /// The project: its lockfiles are read here and in its workspace members
     #[arg(default_value = ".")]
     dir: PathBuf,
+    #[command(flatten)]
+    options: DepsOptions,
+    /// Say what would be indexed, without indexing (nor following the project)
+    #[arg(long)]
+    dry_run: bool,
+    /// One JSON object per dependency on stdout, then the totals
+    #[arg(long)]
+    json: bool,
+}
+
+/// How a project's dependencies are chosen and indexed; stored with the
+/// project so that `update` repeats it.
+#[derive(Args, Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct DepsOptions {
     /// Transitive dependencies too, not only those the manifests name
     #[arg(long)]
     all: bool,
@@ -29,15 +44,23 @@ pub struct DepsArgs {
     /// The project's virtualenv, or its python [default: $VIRTUAL_ENV, DIR/.venv, DIR/venv]
     #[arg(long, value_name = "PATH")]
     python: Option<PathBuf>,
-    /// Say what would be indexed, without indexing
-    #[arg(long)]
-    dry_run: bool,
-    /// One JSON object per dependency on stdout, then the totals
-    #[arg(long)]
-    json: bool,
     /// Build only the BM25 index, without the embedding model
     #[arg(long)]
     no_vectors: bool,
+}
+
+/// What one run over a project found and did.
+#[derive(Debug, Default)]
+pub struct ProjectSummary {
+    pub indexed: usize,
+    pub reused: usize,
+    pub missing: usize,
+    pub failed: usize,
+    pub lockfile_errors: usize,
+    /// The library versions found (`/org/project/version`).
+    pub used: Vec<String>,
+    /// A hash of the lockfiles read.
+    pub lockfiles: String,
 }
 
 /// What happened to one dependency.
@@ -54,9 +77,94 @@ pub fn run(context: &Context, args: DepsArgs) -> anyhow::Result<()> {
         .dir
         .canonicalize()
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.dir.display()))?;
-    let (locked, problems) = read_project(&dir);
+    let summary = sync_project(context, &dir, &args.options, args.dry_run, args.json)?;
+    if !args.dry_run {
+        follow(context, &dir, &args.options, &summary)?;
+    }
+    print_totals(&summary, args.json);
+    if summary.failed > 0 {
+        anyhow::bail!("{} dependencies could not be indexed", summary.failed);
+    }
+    Ok(())
+}
+
+/// Records the project for `update` (and `update --prune`).
+pub fn follow(
+    context: &Context,
+    dir: &std::path::Path,
+    options: &DepsOptions,
+    summary: &ProjectSummary,
+) -> anyhow::Result<()> {
+    context.data.catalog()?.upsert_project(
+        &dir.display().to_string(),
+        &serde_json::to_string(options)?,
+        &summary.lockfiles,
+        &summary.used,
+    )?;
+    Ok(())
+}
+
+pub fn print_totals(summary: &ProjectSummary, json: bool) {
+    if json {
+        print_json(&json!({
+            "event": "done", "indexed": summary.indexed, "reused": summary.reused,
+            "missing": summary.missing, "failed": summary.failed,
+            "lockfile_errors": summary.lockfile_errors,
+        }));
+    } else {
+        println!(
+            "dependencies: {} indexed, {} up to date, {} missing, {} failed{}",
+            summary.indexed,
+            summary.reused,
+            summary.missing,
+            summary.failed,
+            if summary.lockfile_errors == 0 {
+                String::new()
+            } else {
+                format!(", {} lockfiles unreadable", summary.lockfile_errors)
+            }
+        );
+    }
+}
+
+/// A hash of the lockfiles and manifests `read_project` read in `dir`.
+pub fn lockfiles_hash(locked: &[Locked], problems: &[crate::deps::LockProblem]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut files: Vec<&std::path::Path> = locked
+        .iter()
+        .map(|l| l.lockfile.as_path())
+        .chain(problems.iter().map(|p| p.file.as_path()))
+        .collect();
+    files.sort();
+    files.dedup();
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(file.display().to_string().as_bytes());
+        hasher.update(std::fs::read(file).unwrap_or_default());
+    }
+    hasher.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Reads the lockfiles of `dir`, finds each selected dependency and
+/// indexes it (unless `dry_run`), printing one line (or JSON object) each.
+pub fn sync_project(
+    context: &Context,
+    dir: &std::path::Path,
+    options: &DepsOptions,
+    dry_run: bool,
+    json_lines: bool,
+) -> anyhow::Result<ProjectSummary> {
+    let (locked, problems) = read_project(dir);
+    let mut summary = ProjectSummary {
+        lockfiles: lockfiles_hash(&locked, &problems),
+        lockfile_errors: problems.len(),
+        ..ProjectSummary::default()
+    };
     for problem in &problems {
-        if args.json {
+        if json_lines {
             print_json(&json!({
                 "event": "lockfile_error", "file": problem.file, "message": problem.message,
             }));
@@ -67,10 +175,10 @@ pub fn run(context: &Context, args: DepsArgs) -> anyhow::Result<()> {
     let selected: Vec<&Locked> = locked
         .iter()
         .filter(|l| {
-            if args.only.is_empty() {
-                args.all || l.direct
+            if options.only.is_empty() {
+                options.all || l.direct
             } else {
-                args.only.iter().any(|n| n.eq_ignore_ascii_case(&l.name))
+                options.only.iter().any(|n| n.eq_ignore_ascii_case(&l.name))
             }
         })
         .collect();
@@ -79,16 +187,16 @@ pub fn run(context: &Context, args: DepsArgs) -> anyhow::Result<()> {
             "{}: no dependencies found (Cargo.lock, package-lock.json, uv.lock, poetry.lock, \
              Pipfile.lock, requirements*.txt with == pins, go.mod){}",
             dir.display(),
-            if locked.is_empty() || args.all {
+            if locked.is_empty() || options.all {
                 ""
             } else {
                 "; --all adds transitive ones"
             }
         );
     }
-    let places = Places::from_env(args.python.clone());
+    let places = Places::from_env(options.python.clone());
     let workspace = context.workspace();
-    let bar = if args.json {
+    let bar = if json_lines {
         ProgressBar::hidden()
     } else {
         ProgressBar::new(selected.len() as u64).with_style(
@@ -96,25 +204,24 @@ pub fn run(context: &Context, args: DepsArgs) -> anyhow::Result<()> {
                 .expect("valid template"),
         )
     };
-    let (mut indexed, mut reused, mut missing, mut failed) = (0, 0, 0, 0);
     for dep in selected {
         bar.set_message(format!("{} {}", dep.name, dep.version));
-        let fate = match locate(dep, &dir, &places) {
+        let fate = match locate(dep, dir, &places) {
             Err(why) => Fate::Missing(missing_message(dep, &why)),
-            Ok(package) if args.dry_run => Fate::WouldIndex(package),
-            Ok(package) => index_package(&workspace, package, args.no_vectors),
+            Ok(package) if dry_run => Fate::WouldIndex(package),
+            Ok(package) => index_package(&workspace, package, options.no_vectors),
         };
         bar.inc(1);
         let (state, message) = match &fate {
             Fate::Indexed(p, chunks) => {
-                indexed += 1;
+                summary.indexed += 1;
                 (
                     "indexed",
                     format!("{}/{}: {chunks} chunks", p.id, p.locked.version),
                 )
             }
             Fate::UpToDate(p) => {
-                reused += 1;
+                summary.reused += 1;
                 ("up to date", format!("{}/{}", p.id, p.locked.version))
             }
             Fate::WouldIndex(p) => (
@@ -122,22 +229,26 @@ pub fn run(context: &Context, args: DepsArgs) -> anyhow::Result<()> {
                 format!("{}/{} from {}", p.id, p.locked.version, p.root.display()),
             ),
             Fate::Missing(m) => {
-                missing += 1;
+                summary.missing += 1;
                 ("missing", m.clone())
             }
             Fate::Failed(p, e) => {
-                failed += 1;
+                summary.failed += 1;
                 ("failed", format!("{}/{}: {e}", p.id, p.locked.version))
             }
         };
-        if args.json {
-            let package = match &fate {
-                Fate::Indexed(p, _)
-                | Fate::UpToDate(p)
-                | Fate::WouldIndex(p)
-                | Fate::Failed(p, _) => Some(p),
-                Fate::Missing(_) => None,
-            };
+        let package = match &fate {
+            Fate::Indexed(p, _) | Fate::UpToDate(p) | Fate::WouldIndex(p) | Fate::Failed(p, _) => {
+                Some(p)
+            }
+            Fate::Missing(_) => None,
+        };
+        if let Some(p) = package
+            && matches!(fate, Fate::Indexed(..) | Fate::UpToDate(_))
+        {
+            summary.used.push(format!("{}/{}", p.id, p.locked.version));
+        }
+        if json_lines {
             print_json(&json!({
                 "event": "dependency",
                 "ecosystem": dep.ecosystem,
@@ -154,25 +265,7 @@ pub fn run(context: &Context, args: DepsArgs) -> anyhow::Result<()> {
         }
     }
     bar.finish_and_clear();
-    if args.json {
-        print_json(&json!({
-            "event": "done", "indexed": indexed, "reused": reused, "missing": missing,
-            "failed": failed, "lockfile_errors": problems.len(),
-        }));
-    } else {
-        println!(
-            "dependencies: {indexed} indexed, {reused} up to date, {missing} missing, {failed} failed{}",
-            if problems.is_empty() {
-                String::new()
-            } else {
-                format!(", {} lockfiles unreadable", problems.len())
-            }
-        );
-    }
-    if failed > 0 {
-        anyhow::bail!("{failed} dependencies could not be indexed");
-    }
-    Ok(())
+    Ok(summary)
 }
 
 /// Indexes one found package as a version of its library, unless that

@@ -22,6 +22,9 @@ pub struct UpdateArgs {
     /// Report progress and results as JSON lines on stdout
     #[arg(long)]
     json: bool,
+    /// Also remove dependency versions (from `twinmcp deps`) that no followed project uses any more
+    #[arg(long)]
+    prune: bool,
 }
 
 pub fn run(context: &Context, args: UpdateArgs) -> anyhow::Result<()> {
@@ -69,9 +72,92 @@ pub fn run(context: &Context, args: UpdateArgs) -> anyhow::Result<()> {
             println!("{}: {message}", lib.id);
         }
     }
+    // The projects `deps` follows: their lockfiles are read again.
+    if args.ids.is_empty() {
+        failed += update_projects(context, args.json)?;
+    }
+    if args.prune {
+        prune(context, args.json)?;
+    }
     if failed > 0 {
         anyhow::bail!("{failed} libraries could not be updated");
     }
+    Ok(())
+}
+
+fn say(json: bool, subject: &str, message: &str) {
+    if json {
+        print_json(&json!({ "event": "project", "project": subject, "summary": message }));
+    } else {
+        println!("{subject}: {message}");
+    }
+}
+
+/// Reads every followed project's lockfiles again and indexes what they
+/// now name; returns how many dependencies failed.
+fn update_projects(context: &Context, json: bool) -> anyhow::Result<usize> {
+    let mut failed = 0;
+    for project in context.data.catalog()?.projects()? {
+        let dir = std::path::PathBuf::from(&project.path);
+        if !dir.is_dir() {
+            say(
+                json,
+                &project.path,
+                "the folder is gone; `update --prune` forgets it and its versions",
+            );
+            continue;
+        }
+        let (locked, problems) = crate::deps::read_project(&dir);
+        if super::deps::lockfiles_hash(&locked, &problems) == project.lockfiles {
+            say(json, &project.path, "lockfiles unchanged");
+            continue;
+        }
+        let options: super::deps::DepsOptions =
+            serde_json::from_str(&project.options).unwrap_or_default();
+        let summary = super::deps::sync_project(context, &dir, &options, false, json)?;
+        super::deps::follow(context, &dir, &options, &summary)?;
+        failed += summary.failed;
+        say(
+            json,
+            &project.path,
+            &format!(
+                "{} indexed, {} up to date, {} missing",
+                summary.indexed, summary.reused, summary.missing
+            ),
+        );
+    }
+    Ok(failed)
+}
+
+/// Removes the dependency versions no followed project uses, and the
+/// projects whose folder is gone.
+fn prune(context: &Context, json: bool) -> anyhow::Result<()> {
+    let _lock = context.data.lock_for_writing()?;
+    let mut catalog = context.data.catalog()?;
+    let mut used = std::collections::HashSet::new();
+    for project in catalog.projects()? {
+        if std::path::Path::new(&project.path).is_dir() {
+            used.extend(project.packages);
+        } else {
+            catalog.remove_project(&project.path)?;
+        }
+    }
+    let mut stale = Vec::new();
+    for lib in catalog.libraries()? {
+        for version in &lib.versions {
+            let from_deps = version
+                .source_rev
+                .as_deref()
+                .is_some_and(|r| r.starts_with("files:"));
+            let name = format!("{}/{}", lib.id, version.name);
+            if from_deps && !version.name.is_empty() && !used.contains(&name) {
+                say(json, &name, "removed (no followed project uses it)");
+                stale.push(version.build_id);
+            }
+        }
+    }
+    let removed = catalog.remove_builds(&stale)?;
+    context.data.remove_build_files(&removed);
     Ok(())
 }
 

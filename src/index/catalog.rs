@@ -64,6 +64,13 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished_at INTEGER,
     result      TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS projects (
+    path        TEXT PRIMARY KEY,
+    options     TEXT NOT NULL DEFAULT '{}',
+    lockfiles   TEXT NOT NULL DEFAULT '',
+    packages    TEXT NOT NULL DEFAULT '[]',
+    updated_at  INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS embeddings (
     model       TEXT NOT NULL,
     hash        TEXT NOT NULL,
@@ -129,6 +136,19 @@ pub struct Version {
     /// catalog chunk ids: 0 for builds indexed here, the shift applied on
     /// import for builds from a snapshot.
     pub id_offset: i64,
+}
+
+/// A project `deps` follows, for `update` to read again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    pub path: String,
+    /// How `deps` was run on it (JSON).
+    pub options: String,
+    /// A hash of its lockfiles when last read.
+    pub lockfiles: String,
+    /// The library versions it used then (`/org/project/version`).
+    pub packages: Vec<String>,
+    pub updated_at: i64,
 }
 
 /// The last background update of a library (`serve --refresh`, `update`).
@@ -719,6 +739,72 @@ impl Catalog {
             out.extend(chunk);
         }
         Ok(out)
+    }
+
+    /// Records a project whose dependencies `deps` indexed: how it was run
+    /// (`options`, JSON), a hash of its lockfiles, and the library versions
+    /// (`/org/project/version`) it uses.
+    pub fn upsert_project(
+        &self,
+        path: &str,
+        options: &str,
+        lockfiles: &str,
+        packages: &[String],
+    ) -> Result<(), IndexError> {
+        self.conn.execute(
+            "INSERT INTO projects (path, options, lockfiles, packages, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (path) DO UPDATE
+             SET options = ?2, lockfiles = ?3, packages = ?4, updated_at = ?5",
+            params![
+                path,
+                options,
+                lockfiles,
+                serde_json::to_string(packages).unwrap_or_else(|_| "[]".into()),
+                unix_now()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The followed projects, by path.
+    pub fn projects(&self) -> Result<Vec<Project>, IndexError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT path, options, lockfiles, packages, updated_at FROM projects ORDER BY path",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let packages: String = r.get(3)?;
+            Ok(Project {
+                path: r.get(0)?,
+                options: r.get(1)?,
+                lockfiles: r.get(2)?,
+                packages: serde_json::from_str(&packages).unwrap_or_default(),
+                updated_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stops following the project at `path`.
+    pub fn remove_project(&self, path: &str) -> Result<(), IndexError> {
+        self.conn
+            .execute("DELETE FROM projects WHERE path = ?1", [path])?;
+        Ok(())
+    }
+
+    /// Removes the ready builds `ids` and every library left without a
+    /// build; returns the ids removed, so their files can be deleted.
+    pub fn remove_builds(&mut self, ids: &[i64]) -> Result<Vec<i64>, IndexError> {
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            tx.execute("DELETE FROM builds WHERE id = ?1", [id])?;
+        }
+        tx.execute(
+            "DELETE FROM libraries WHERE id NOT IN (SELECT library_id FROM builds)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(ids.to_vec())
     }
 
     /// Removes every build of `library` and the library itself; returns the

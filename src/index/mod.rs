@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use catalog::unix_now;
 pub use catalog::{
-    BREADCRUMB_SEPARATOR, Catalog, ChunkRow, DocumentRow, Job, Library, ReusedChunk,
+    BREADCRUMB_SEPARATOR, Catalog, ChunkRow, DocumentRow, Job, Library, Project, ReusedChunk,
     ReusedDocument, StoredChunk, Version,
 };
 pub use options::{
