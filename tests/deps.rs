@@ -352,5 +352,5 @@ fn update_follows_projects_and_prunes_unused_versions() {
         pruned.contains(&format!("/rust-random/getrandom/{old}: removed")),
         "{pruned}"
     );
-    assert_eq!(versions(&data), [new.clone()]);
+    assert_eq!(versions(&data), std::slice::from_ref(new));
 }
