@@ -19,15 +19,14 @@ pub(super) fn read(dir: &Path, out: &mut Vec<Locked>, problems: &mut Vec<LockPro
         })
     };
     let Ok(text) = std::fs::read_to_string(&path) else {
-        for other in ["pnpm-lock.yaml", "yarn.lock"] {
-            if dir.join(other).is_file() {
-                problems.push(LockProblem {
-                    file: dir.join(other),
-                    message: "this lockfile format is not read yet; `npm install` writes a \
-                              package-lock.json that is"
-                        .into(),
-                });
-            }
+        read_pnpm(dir, out, problems);
+        if dir.join("yarn.lock").is_file() {
+            problems.push(LockProblem {
+                file: dir.join("yarn.lock"),
+                message: "yarn.lock is not read yet; `npm install` writes a package-lock.json \
+                          that is"
+                    .into(),
+            });
         }
         return;
     };
@@ -67,6 +66,60 @@ pub(super) fn read(dir: &Path, out: &mut Vec<Locked>, problems: &mut Vec<LockPro
             version: version.to_owned(),
             lockfile: path.clone(),
             location: Some(key.clone()),
+        });
+    }
+}
+
+/// `pnpm-lock.yaml` (lockfile versions 6 and 9): packages are
+/// `name@version` keys (v6 with a leading `/`, peer suffixes in
+/// parentheses); direct ones are the importers' dependencies.
+fn read_pnpm(dir: &Path, out: &mut Vec<Locked>, problems: &mut Vec<LockProblem>) {
+    let path = dir.join("pnpm-lock.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return;
+    };
+    let lock: serde_yaml::Value = match serde_yaml::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            problems.push(LockProblem {
+                file: path,
+                message: e.to_string(),
+            });
+            return;
+        }
+    };
+    let mut direct = HashSet::new();
+    let kinds = ["dependencies", "devDependencies", "optionalDependencies"];
+    let importers: Vec<&serde_yaml::Value> =
+        match lock.get("importers").and_then(|i| i.as_mapping()) {
+            Some(importers) => importers.values().collect(),
+            None => vec![&lock],
+        };
+    for importer in importers {
+        for kind in kinds {
+            if let Some(deps) = importer.get(kind).and_then(|d| d.as_mapping()) {
+                direct.extend(deps.keys().filter_map(|k| k.as_str()).map(str::to_owned));
+            }
+        }
+    }
+    let Some(packages) = lock.get("packages").and_then(|p| p.as_mapping()) else {
+        return;
+    };
+    for key in packages.keys().filter_map(|k| k.as_str()) {
+        let key = key.trim_start_matches('/');
+        let key = key.split('(').next().unwrap_or(key);
+        // `@scope/name@1.2.3`: the version follows the last `@`.
+        let Some(at) = key.rfind('@').filter(|&at| at > 0) else {
+            continue;
+        };
+        let (name, version) = (&key[..at], &key[at + 1..]);
+        out.push(Locked {
+            ecosystem: Ecosystem::Npm,
+            direct: direct.contains(name),
+            name: name.to_owned(),
+            version: version.to_owned(),
+            lockfile: path.clone(),
+            location: None,
         });
     }
 }
@@ -167,4 +220,45 @@ pub(super) fn locate(locked: &Locked, project: &Path) -> Result<Package, String>
         });
     }
     Err("not in node_modules".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pnpm_lockfiles_of_versions_6_and_9_are_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let v9 = "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      is-number:\n\
+                  \x20       specifier: 7.0.0\n        version: 7.0.0\n\npackages:\n\n  is-number@7.0.0:\n\
+                  \x20   resolution: {integrity: sha512-x}\n\n  '@types/node@22.1.0':\n\
+                  \x20   resolution: {integrity: sha512-y}\n\n  react-dom@18.3.1(react@18.3.1):\n\
+                  \x20   resolution: {integrity: sha512-z}\n";
+        std::fs::write(tmp.path().join("pnpm-lock.yaml"), v9).unwrap();
+        let (mut out, mut problems) = (Vec::new(), Vec::new());
+        read(tmp.path(), &mut out, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let got: Vec<(&str, &str, bool)> = out
+            .iter()
+            .map(|l| (l.name.as_str(), l.version.as_str(), l.direct))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("is-number", "7.0.0", true),
+                ("@types/node", "22.1.0", false),
+                ("react-dom", "18.3.1", false)
+            ]
+        );
+        let v6 = "lockfileVersion: '6.0'\ndependencies:\n  is-number:\n    specifier: 7.0.0\n\
+                  \x20   version: 7.0.0\npackages:\n  /is-number@7.0.0:\n    resolution: {integrity: sha512-x}\n";
+        std::fs::write(tmp.path().join("pnpm-lock.yaml"), v6).unwrap();
+        let (mut out, mut problems) = (Vec::new(), Vec::new());
+        read(tmp.path(), &mut out, &mut problems);
+        assert_eq!((out[0].name.as_str(), out[0].direct), ("is-number", true));
+        std::fs::write(tmp.path().join("pnpm-lock.yaml"), "packages: [unclosed").unwrap();
+        let (mut out, mut problems) = (Vec::new(), Vec::new());
+        read(tmp.path(), &mut out, &mut problems);
+        assert!(out.is_empty() && problems[0].file.ends_with("pnpm-lock.yaml"));
+    }
 }
