@@ -354,3 +354,43 @@ fn update_follows_projects_and_prunes_unused_versions() {
     );
     assert_eq!(versions(&data), std::slice::from_ref(new));
 }
+
+/// A package on no disk is reported, and `--fetch` brings it with the
+/// ecosystem's own client (here pip, into the data dir) and indexes it.
+#[test]
+fn fetch_brings_a_missing_package_with_its_own_client() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("app");
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(project.join("requirements.txt"), "six==1.16.0\n").unwrap();
+    let dir = project.to_str().unwrap();
+    let missing = events(&twinmcp_ok(&data, &["deps", dir, "--no-vectors", "--json"]));
+    let six = dependency(&missing, "six");
+    assert_eq!(six["state"], "missing");
+    assert!(
+        six["message"].as_str().unwrap().contains("--fetch"),
+        "{six}"
+    );
+    let fetched = twinmcp(&data, &["deps", dir, "--no-vectors", "--json", "--fetch"]);
+    if !fetched.status.success()
+        && String::from_utf8_lossy(&fetched.stderr).contains("could not run")
+    {
+        eprintln!("skipped: python3 is not available here");
+        return;
+    }
+    let out = events(&String::from_utf8(fetched.stdout).unwrap());
+    let six = dependency(&out, "six");
+    assert_eq!(six["state"], "indexed", "{six}");
+    assert_eq!(six["library"], "/benjaminp/six/1.16.0");
+    assert!(
+        six["path"]
+            .as_str()
+            .unwrap()
+            .starts_with(data.join("packages").to_str().unwrap()),
+        "{six}"
+    );
+    // Found there from now on, without fetching again.
+    let again = events(&twinmcp_ok(&data, &["deps", dir, "--no-vectors", "--json"]));
+    assert_eq!(dependency(&again, "six")["state"], "up to date");
+}

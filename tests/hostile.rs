@@ -316,3 +316,54 @@ fn file_and_chunk_limits_leave_the_rest_out_and_say_so() {
     assert_eq!(version["chunks"], 2500, "{version}");
     assert_eq!(version["files"], 2500, "{version}");
 }
+
+/// From a commit, the README, the library config and `include_str!`
+/// targets are size-checked from the git object header, with the same
+/// limits as on disk: oversized ones are left alone, the rest is indexed.
+#[test]
+fn oversized_git_blobs_are_refused_before_they_are_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo_dir = tmp.path().join("bloat");
+    let data = tmp.path().join("data");
+    let repo = Repository::init(&repo_dir).unwrap();
+    let mut readme = String::from("# Bloated Title\n\nA README far over the limit.\n\n");
+    readme.push_str(&"padding words ".repeat(200_000));
+    write(&repo_dir, "README.md", readme.as_bytes());
+    let mut config = String::from(r#"{"projectTitle": "Config Title", "description": ""#);
+    config.push_str(&"x".repeat(1_100_000));
+    config.push_str("\"}");
+    write(&repo_dir, "twinmcp.json", config.as_bytes());
+    let mut big = String::from("inlinedmarker ");
+    big.push_str(&"y".repeat(300_000));
+    write(&repo_dir, "src/big.txt", big.as_bytes());
+    write(
+        &repo_dir,
+        "src/lib.rs",
+        b"#![doc = include_str!(\"big.txt\")]\n\n/// Opens the valve.\npub fn open_valve() {}\n",
+    );
+    write(
+        &repo_dir,
+        "docs/guide.md",
+        b"# Guide\n\nTurn the valve gently.\n",
+    );
+    commit_all(&repo);
+    twinmcp_ok(
+        &data,
+        &[
+            "index",
+            repo_dir.to_str().unwrap(),
+            "--id",
+            "/acme/bloat",
+            "--no-vectors",
+        ],
+    );
+    let list: Value = serde_json::from_str(&twinmcp_ok(&data, &["list", "--json"])).unwrap();
+    let title = list[0]["title"].as_str().unwrap();
+    assert!(
+        title != "Bloated Title" && title != "Config Title",
+        "neither oversized file was read: {title}"
+    );
+    assert!(found(&data, "/acme/bloat", "open_valve").contains("opens the valve"));
+    assert!(!found(&data, "/acme/bloat", "inlinedmarker").contains("inlinedmarker"));
+    assert!(found(&data, "/acme/bloat", "valve gently").contains("turn the valve gently"));
+}

@@ -47,6 +47,10 @@ pub struct DepsOptions {
     /// Build only the BM25 index, without the embedding model
     #[arg(long)]
     no_vectors: bool,
+    /// Bring missing packages with the ecosystem's own client (cargo, npm, pip, go), through
+    /// its configured registry or mirror, into the data dir
+    #[arg(long)]
+    fetch: bool,
 }
 
 /// What one run over a project found and did.
@@ -194,7 +198,9 @@ pub fn sync_project(
             }
         );
     }
-    let places = Places::from_env(options.python.clone());
+    let mut places = Places::from_env(options.python.clone());
+    places.fetched = Some(context.data.root().join("packages"));
+    let mut vendored = std::collections::HashSet::new();
     let workspace = context.workspace();
     let bar = if json_lines {
         ProgressBar::hidden()
@@ -206,7 +212,23 @@ pub fn sync_project(
     };
     for dep in selected {
         bar.set_message(format!("{} {}", dep.name, dep.version));
-        let fate = match locate(dep, dir, &places) {
+        let mut found = locate(dep, dir, &places);
+        if found.is_err() && options.fetch && !dry_run {
+            // `cargo vendor` brings a whole lockfile at once.
+            let once = dep.ecosystem != crate::deps::Ecosystem::Cargo
+                || vendored.insert(dep.lockfile.clone());
+            let fetched = if once {
+                bar.suspend(|| eprintln!("fetching {} {}", dep.name, dep.version));
+                crate::deps::fetch(dep, &places)
+            } else {
+                Ok(())
+            };
+            found = match fetched {
+                Ok(()) => locate(dep, dir, &places),
+                Err(e) => Err(e),
+            };
+        }
+        let fate = match found {
             Err(why) => Fate::Missing(missing_message(dep, &why)),
             Ok(package) if dry_run => Fate::WouldIndex(package),
             Ok(package) => index_package(&workspace, package, options.no_vectors),

@@ -136,6 +136,9 @@ pub(super) fn locate(locked: &Locked, project: &Path, places: &Places) -> Result
     let vendor = locked.lockfile.parent().unwrap_or(project).join("vendor");
     candidates.push(vendor.join(&folder));
     candidates.push(vendor.join(&locked.name));
+    if let Some(fetched) = &places.fetched {
+        candidates.push(fetched.join("cargo").join(&folder));
+    }
     if let Some(home) = &places.cargo_home {
         let mut registries: Vec<_> = std::fs::read_dir(home.join("registry/src"))
             .into_iter()

@@ -6,6 +6,7 @@
 //! its own metadata. Nothing here touches the network or an index.
 
 mod cargo;
+mod fetch;
 mod go;
 mod npm;
 mod python;
@@ -13,6 +14,8 @@ mod python;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+
+pub use fetch::fetch;
 
 /// Where a package comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -97,6 +100,8 @@ pub struct Places {
     pub python: Option<PathBuf>,
     /// `$GOMODCACHE` [default: `$GOPATH/pkg/mod`, `~/go/pkg/mod`].
     pub go_mod_cache: Option<PathBuf>,
+    /// Where `--fetch` puts packages (`<data-dir>/packages`), searched too.
+    pub fetched: Option<PathBuf>,
 }
 
 impl Places {
@@ -119,6 +124,7 @@ impl Places {
             cargo_home,
             python,
             go_mod_cache,
+            fetched: None,
         }
     }
 }
@@ -183,7 +189,7 @@ pub fn read_project(dir: &Path) -> (Vec<Locked>, Vec<LockProblem>) {
 pub fn locate(locked: &Locked, project: &Path, places: &Places) -> Result<Package, String> {
     match locked.ecosystem {
         Ecosystem::Cargo => cargo::locate(locked, project, places),
-        Ecosystem::Npm => npm::locate(locked, project),
+        Ecosystem::Npm => npm::locate(locked, project, places.fetched.as_deref()),
         Ecosystem::PyPI => python::locate(locked, project, places),
         Ecosystem::Go => go::locate(locked, places),
     }
@@ -221,7 +227,7 @@ pub fn locked_versions(dirs: &[PathBuf]) -> std::collections::HashMap<String, St
 /// The message for a package that is not on disk at its locked version.
 pub fn missing_message(locked: &Locked, why: &str) -> String {
     format!(
-        "{} {}: not on this machine ({why}); {} would bring it",
+        "{} {}: not on this machine ({why}); {} or `twinmcp deps --fetch` would bring it",
         locked.name,
         locked.version,
         locked.ecosystem.fetch_hint()

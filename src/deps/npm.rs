@@ -167,7 +167,11 @@ fn expand_shorthand(repository: &str) -> String {
     }
 }
 
-pub(super) fn locate(locked: &Locked, project: &Path) -> Result<Package, String> {
+pub(super) fn locate(
+    locked: &Locked,
+    project: &Path,
+    fetched: Option<&Path>,
+) -> Result<Package, String> {
     let base = locked.lockfile.parent().unwrap_or(project);
     let mut candidates = Vec::new();
     if let Some(at) = &locked.location {
@@ -177,10 +181,19 @@ pub(super) fn locate(locked: &Locked, project: &Path) -> Result<Package, String>
     let store = format!("{}@{}", locked.name.replace('/', "+"), locked.version);
     candidates.push(
         base.join("node_modules/.pnpm")
-            .join(store)
+            .join(&store)
             .join("node_modules")
             .join(&locked.name),
     );
+    if let Some(fetched) = fetched {
+        candidates.push(
+            fetched
+                .join("npm")
+                .join(&store)
+                .join("node_modules")
+                .join(&locked.name),
+        );
+    }
     for dir in candidates {
         // Links are not followed: pnpm's store is read at its real path.
         if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {

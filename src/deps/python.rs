@@ -230,7 +230,13 @@ fn site_packages(project: &Path, places: &Places) -> Vec<PathBuf> {
 pub(super) fn locate(locked: &Locked, project: &Path, places: &Places) -> Result<Package, String> {
     let wanted = normalize_pypi(&locked.name);
     let base = locked.lockfile.parent().unwrap_or(project);
-    let sites = site_packages(base, places);
+    let mut sites = site_packages(base, places);
+    if let Some(fetched) = &places.fetched {
+        let dir = super::fetch::pypi_dir(fetched, locked);
+        if dir.is_dir() {
+            sites.push(dir);
+        }
+    }
     if sites.is_empty() {
         return Err("no virtualenv found (.venv, venv, $VIRTUAL_ENV or --python)".into());
     }
