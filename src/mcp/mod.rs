@@ -7,7 +7,7 @@
 
 pub mod format;
 mod http;
-mod tools;
+pub(crate) mod tools;
 
 use std::sync::Arc;
 

@@ -29,7 +29,7 @@ const QUERY_NAMES: &[&str] = &["query", "topic", "question", "userQuery"];
 /// Longest library name or ID accepted, in bytes.
 const MAX_NAME_BYTES: usize = 512;
 /// Most sections one answer can hold.
-const MAX_RESULTS: usize = 20;
+pub const MAX_RESULTS: usize = 20;
 
 #[derive(Clone)]
 pub struct TwinServer {

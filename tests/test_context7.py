@@ -1,0 +1,108 @@
+"""Context7's HTTP API beside /mcp: the REST endpoints directly (fields,
+errors, keys, the `@version` spelling), then the unmodified official
+Context7 MCP server from npm (`@upstash/context7-mcp`), started with
+CONTEXT7_API_URL and CONTEXT7_API_KEY pointing at a running TwinMCP and
+driven over stdio by the Python MCP SDK."""
+import asyncio
+import os
+import shutil
+import subprocess
+
+import httpx
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from conftest import LIBRARY_ID
+from test_mcp_http import http_server, keys
+from test_node_clients import node_env  # noqa: F401  (fixture)
+
+QUESTION = "retry a failing job with exponential backoff"
+
+
+@pytest.fixture(scope="module")
+def keyed(twinmcp_bin, data_dir, tmp_path_factory):
+    """A running server over a copy of the fixture data dir that needs a key."""
+    data = tmp_path_factory.mktemp("context7") / "data"
+    shutil.copytree(data_dir, data)
+    key = keys(twinmcp_bin, data, "create", "--name", "editor")
+    with http_server(twinmcp_bin, data) as (url, _):
+        yield url, key
+
+
+def test_rest_search_and_context(keyed):
+    url, key = keyed
+    auth = {"Authorization": f"Bearer {key}"}
+    found = httpx.get(url + "/api/v2/libs/search", params={"libraryName": "lanternfish", "query": QUESTION},
+                      headers=auth)
+    assert found.status_code == 200, found.text
+    first = found.json()["results"][0]
+    assert first["id"] == LIBRARY_ID and first["state"] == "finalized"
+    assert first["totalSnippets"] > 10 and first["totalTokens"] > 0
+    assert first["lastUpdateDate"].endswith("Z") and isinstance(first["versions"], list)
+
+    text = httpx.get(url + "/api/v2/context", params={"libraryId": LIBRARY_ID, "query": QUESTION}, headers=auth)
+    assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain")
+    assert "Source: docs/guide/workers.md" in text.text and "<documentation boundary=" in text.text
+
+    as_json = httpx.get(url + "/api/v2/context", headers=auth,
+                        params={"libraryId": LIBRARY_ID, "query": QUESTION, "type": "json", "tokens": "2000"}).json()
+    snippets = as_json["codeSnippets"] + as_json["infoSnippets"]
+    assert snippets, as_json
+    for s in as_json["codeSnippets"]:
+        assert {"codeTitle", "codeDescription", "codeLanguage", "codeTokens", "codeId", "pageTitle",
+                "codeList"} <= set(s) and s["codeList"][0]["code"]
+    for s in as_json["infoSnippets"]:
+        assert {"pageId", "breadcrumb", "content", "contentTokens"} <= set(s)
+    assert sum(s.get("codeTokens", s.get("contentTokens", 0)) for s in snippets) <= 2000
+
+    at_version = httpx.get(url + "/api/v2/context", headers=auth,
+                           params={"libraryId": LIBRARY_ID + "@v9.9.9", "query": "x"})
+    assert at_version.status_code == 404 and "no version `v9.9.9`" in at_version.json()["message"]
+    unknown = httpx.get(url + "/api/v2/context", headers=auth, params={"libraryId": "/nobody/nothing", "query": "x"})
+    assert unknown.status_code == 404 and "unknown library" in unknown.json()["message"]
+    missing = httpx.get(url + "/api/v2/context", headers=auth, params={"libraryId": LIBRARY_ID})
+    assert missing.status_code == 400 and "`query`" in missing.json()["message"]
+    bad_tokens = httpx.get(url + "/api/v2/context", headers=auth,
+                           params={"libraryId": LIBRARY_ID, "query": "x", "tokens": "lots"})
+    assert bad_tokens.status_code == 400
+    for headers in ({}, {"Authorization": "Bearer tmcp_wrong"}, {"Context7-API-Key": "tmcp_wrong"}):
+        refused = httpx.get(url + "/api/v2/libs/search", params={"libraryName": "x"}, headers=headers)
+        assert refused.status_code == 401 and refused.json()["message"], headers
+    assert httpx.get(url + "/api/v2/libs/search", headers={"X-API-Key": key},
+                     params={"libraryName": "lanternfish"}).status_code == 200
+
+
+def official_server_call(node_env, url, key):  # noqa: F811
+    env = dict(node_env, CONTEXT7_API_URL=url + "/api", CONTEXT7_API_KEY=key, OTEL_SDK_DISABLED="true")
+    params = StdioServerParameters(command="context7-mcp", args=[], env=env)
+
+    async def go():
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as s:
+                await s.initialize()
+                tools = {t.name for t in (await s.list_tools()).tools}
+                resolved = await s.call_tool("resolve-library-id", {"libraryName": "lanternfish", "query": QUESTION})
+                answer = await s.call_tool("query-docs", {"libraryId": LIBRARY_ID, "query": QUESTION})
+                return tools, resolved, answer
+    return asyncio.run(go())
+
+
+def test_the_official_context7_server_runs_on_twinmcp(node_env, keyed):  # noqa: F811
+    if not shutil.which("context7-mcp", path=node_env["PATH"]):
+        pytest.skip("@upstash/context7-mcp is not installed; run the tests with `bash .ci/test`")
+    url, key = keyed
+    tools, resolved, answer = official_server_call(node_env, url, key)
+    assert {"resolve-library-id", "query-docs"} <= tools
+    listed = resolved.content[0].text
+    assert LIBRARY_ID in listed and "Lanternfish" in listed, listed
+    text = answer.content[0].text
+    assert "Source: docs/guide/workers.md" in text, text
+    direct = httpx.get(url + "/api/v2/context", params={"libraryId": LIBRARY_ID, "query": QUESTION},
+                       headers={"Authorization": f"Bearer {key}"}).text
+    assert direct.strip() in text, "the official server passes TwinMCP's answer through"
+
+    _, resolved, answer = official_server_call(node_env, url, "tmcp_wrong_key")
+    for result in (resolved, answer):
+        said = result.content[0].text
+        assert "API key is not valid" in said, said
