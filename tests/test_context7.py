@@ -27,7 +27,16 @@ def keyed(twinmcp_bin, data_dir, tmp_path_factory):
     shutil.copytree(data_dir, data)
     key = keys(twinmcp_bin, data, "create", "--name", "editor")
     with http_server(twinmcp_bin, data) as (url, _):
+        DATA_DIRS[url] = data
         yield url, key
+
+
+DATA_DIRS = {}
+
+
+def keyed_data(url):
+    """The data dir of the server at `url` (to create more keys while it runs)."""
+    return DATA_DIRS[url]
 
 
 def test_rest_search_and_context(keyed):
@@ -106,3 +115,38 @@ def test_the_official_context7_server_runs_on_twinmcp(node_env, keyed):  # noqa:
     for result in (resolved, answer):
         said = result.content[0].text
         assert "API key is not valid" in said, said
+
+
+def test_a_key_limited_to_some_libraries_sees_no_others(twinmcp_bin, keyed, tmp_path):
+    """`keys create --libraries`: for that key, other libraries do not exist,
+    over MCP, over REST and on /health; names never leak into its errors."""
+    from mcp.client.streamable_http import streamable_http_client
+    url, _ = keyed
+    data = keyed_data(url)
+    other = keys(twinmcp_bin, data, "create", "--name", "other-team", "--libraries", "/other-org/*")
+    mine = keys(twinmcp_bin, data, "create", "--name", "fish-team", "--libraries", "/Lanternfish-Org/*")
+
+    async def tools(key):
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=30) as client, \
+                streamable_http_client(url + "/mcp", http_client=client) as (read, write, _):
+            async with ClientSession(read, write) as s:
+                await s.initialize()
+                resolved = await s.call_tool("resolve-library-id", {"libraryName": "lanternfish"})
+                answer = await s.call_tool("query-docs", {"libraryId": LIBRARY_ID, "query": QUESTION})
+                return resolved, answer
+
+    resolved, answer = asyncio.run(tools(other))
+    assert resolved.structuredContent["libraries"] == []
+    assert "lanternfish-org" not in resolved.content[0].text.lower()
+    assert answer.isError and "unknown library" in answer.content[0].text
+    assert "Indexed libraries: none" in answer.content[0].text, answer.content[0].text
+    auth = {"Authorization": f"Bearer {other}"}
+    assert httpx.get(url + "/api/v2/libs/search", params={"libraryName": "lanternfish"},
+                     headers=auth).json()["results"] == []
+    hidden = httpx.get(url + "/api/v2/context", params={"libraryId": LIBRARY_ID, "query": "x"}, headers=auth)
+    assert hidden.status_code == 404
+    assert httpx.get(url + "/health", headers=auth).json()["libraries"] == []
+
+    resolved, answer = asyncio.run(tools(mine))
+    assert resolved.structuredContent["libraries"][0]["id"] == LIBRARY_ID
+    assert not answer.isError

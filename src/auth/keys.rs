@@ -49,6 +49,8 @@ pub struct ApiKey {
     pub rate: Option<Rate>,
     pub created_at: i64,
     pub revoked: bool,
+    /// Globs of the libraries it may see (`/acme/*`); empty: all.
+    pub libraries: Vec<String>,
 }
 
 /// The key database of a data dir (`keys.sqlite`).
@@ -68,6 +70,7 @@ impl KeyStore {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .and_then(|_| conn.pragma_update(None, "journal_mode", "WAL"))
             .and_then(|_| conn.execute_batch(SCHEMA))
+            .and_then(|_| add_libraries_column(&conn))
             .map_err(err)?;
         Ok(KeyStore { conn, path: shown })
     }
@@ -80,7 +83,12 @@ impl KeyStore {
     }
 
     /// Creates a key; returns it with its secret, which is not stored.
-    pub fn create(&self, name: &str, rate: Option<Rate>) -> Result<(ApiKey, String), KeyError> {
+    pub fn create(
+        &self,
+        name: &str,
+        rate: Option<Rate>,
+        libraries: &[String],
+    ) -> Result<(ApiKey, String), KeyError> {
         let valid = !name.is_empty()
             && name.len() <= 64
             && name
@@ -114,8 +122,16 @@ impl KeyStore {
             .map_err(|e| self.sqlite(e))?;
         self.conn
             .execute(
-                "INSERT INTO api_keys (name, prefix, hash, rate, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![name, prefix, hash(&secret), rate.map(|r| r.to_string()), now],
+                "INSERT INTO api_keys (name, prefix, hash, rate, created_at, libraries)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    name,
+                    prefix,
+                    hash(&secret),
+                    rate.map(|r| r.to_string()),
+                    now,
+                    serde_json::to_string(libraries).unwrap_or_else(|_| "[]".into())
+                ],
             )
             .map_err(|e| self.sqlite(e))?;
         let key = ApiKey {
@@ -125,6 +141,7 @@ impl KeyStore {
             rate,
             created_at: now,
             revoked: false,
+            libraries: libraries.to_vec(),
         };
         Ok((key, secret))
     }
@@ -134,7 +151,7 @@ impl KeyStore {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, name, prefix, rate, created_at, revoked_at FROM api_keys ORDER BY id",
+                "SELECT id, name, prefix, rate, created_at, revoked_at, libraries FROM api_keys ORDER BY id",
             )
             .map_err(|e| self.sqlite(e))?;
         let rows = stmt
@@ -148,7 +165,7 @@ impl KeyStore {
         let key = self
             .conn
             .query_row(
-                "SELECT id, name, prefix, rate, created_at, revoked_at FROM api_keys
+                "SELECT id, name, prefix, rate, created_at, revoked_at, libraries FROM api_keys
                  WHERE revoked_at IS NULL AND (name = ?1 OR (length(?1) >= 9 AND prefix LIKE ?1 || '%'))",
                 [name_or_prefix],
                 key_from_row,
@@ -172,7 +189,7 @@ impl KeyStore {
     pub fn verify(&self, secret: &str) -> Result<Option<ApiKey>, KeyError> {
         self.conn
             .prepare_cached(
-                "SELECT id, name, prefix, rate, created_at, revoked_at FROM api_keys
+                "SELECT id, name, prefix, rate, created_at, revoked_at, libraries FROM api_keys
                  WHERE hash = ?1 AND revoked_at IS NULL",
             )
             .and_then(|mut stmt| {
@@ -201,7 +218,24 @@ fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
         rate: rate.and_then(|s| s.parse().ok()),
         created_at: r.get(4)?,
         revoked: r.get::<_, Option<i64>>(5)?.is_some(),
+        libraries: r
+            .get::<_, Option<String>>(6)?
+            .and_then(|l| serde_json::from_str(&l).ok())
+            .unwrap_or_default(),
     })
+}
+
+/// Key stores from before per-key library access gain its column.
+fn add_libraries_column(conn: &Connection) -> rusqlite::Result<()> {
+    let exists: bool = conn.query_row(
+        "SELECT count(*) FROM pragma_table_info('api_keys') WHERE name = 'libraries'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !exists {
+        conn.execute_batch("ALTER TABLE api_keys ADD COLUMN libraries TEXT")?;
+    }
+    Ok(())
 }
 
 fn hash(secret: &str) -> String {
@@ -228,7 +262,7 @@ mod tests {
         let store = KeyStore::open(&dir.path().join("keys.sqlite")).unwrap();
         assert_eq!(store.active_count().unwrap(), 0);
         let (key, secret) = store
-            .create("alice", Some("60/min".parse().unwrap()))
+            .create("alice", Some("60/min".parse().unwrap()), &[])
             .unwrap();
         assert!(secret.starts_with("tmcp_") && secret.len() == 5 + 48);
         assert!(secret.starts_with(&key.prefix));
@@ -240,11 +274,11 @@ mod tests {
         assert_eq!(store.verify(&secret).unwrap().unwrap().name, "alice");
         assert!(store.verify("tmcp_wrong").unwrap().is_none());
         assert!(matches!(
-            store.create("alice", None),
+            store.create("alice", None, &[]),
             Err(KeyError::Exists(_))
         ));
         assert!(matches!(
-            store.create("no spaces", None),
+            store.create("no spaces", None, &[]),
             Err(KeyError::BadName)
         ));
 
@@ -252,7 +286,7 @@ mod tests {
         assert!(store.verify(&secret).unwrap().is_none());
         assert_eq!(store.active_count().unwrap(), 0);
         // The name is free again; the old key stays listed as revoked.
-        let (_, second) = store.create("alice", None).unwrap();
+        let (_, second) = store.create("alice", None, &[]).unwrap();
         assert!(store.verify(&second).unwrap().is_some());
         let listed = store.list().unwrap();
         assert_eq!(listed.len(), 2);

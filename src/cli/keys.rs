@@ -15,6 +15,9 @@ pub enum KeysCommand {
         /// Rate limit for this key, e.g. 60/min (default: none)
         #[arg(long)]
         rate: Option<Rate>,
+        /// Only these libraries exist for this key: comma-separated globs, e.g. '/acme/*,/tokio-rs/tokio'
+        #[arg(long, value_name = "GLOBS")]
+        libraries: Option<String>,
     },
     /// List keys (never their secrets)
     List {
@@ -28,14 +31,28 @@ pub enum KeysCommand {
 pub fn run(context: &Context, command: KeysCommand) -> anyhow::Result<()> {
     let store = KeyStore::open(&context.data.keys_path())?;
     match command {
-        KeysCommand::Create { name, rate } => {
-            let (key, secret) = store.create(&name, rate)?;
+        KeysCommand::Create {
+            name,
+            rate,
+            libraries,
+        } => {
+            let libraries = match libraries {
+                Some(list) => crate::auth::parse_library_globs(&list)
+                    .map_err(|e| anyhow::anyhow!("--libraries: {e}"))?,
+                None => Vec::new(),
+            };
+            let (key, secret) = store.create(&name, rate, &libraries)?;
             eprintln!(
-                "created key `{}`{}; copy it now, it is not shown again:",
+                "created key `{}`{}{}; copy it now, it is not shown again:",
                 key.name,
                 key.rate
                     .map(|r| format!(" (limit {r})"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                if key.libraries.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {}", key.libraries.join(", "))
+                }
             );
             println!("{secret}");
         }
@@ -51,6 +68,7 @@ pub fn run(context: &Context, command: KeysCommand) -> anyhow::Result<()> {
                             "rate": k.rate.map(|r| r.to_string()),
                             "created_at": k.created_at,
                             "revoked": k.revoked,
+                            "libraries": k.libraries,
                         })
                     })
                     .collect();

@@ -23,7 +23,9 @@ use tokio_util::sync::CancellationToken;
 mod rest;
 
 use super::TwinServer;
-use crate::auth::{KeyStore, OAuthConfig, Rate, RateLimiter, TokenError, TokenValidator};
+use crate::auth::{
+    KeyStore, LibraryAccess, OAuthConfig, Rate, RateLimiter, TokenError, TokenValidator,
+};
 use crate::index::DataDir;
 use crate::search::Engine;
 
@@ -264,7 +266,7 @@ async fn guard(
         };
     }
     let is_public = path == "/health" || path.starts_with(METADATA_PATH);
-    let (caller, rate, trusted) = {
+    let (caller, rate, trusted, access) = {
         let keys = shared.keys.lock().unwrap_or_else(|e| e.into_inner());
         let required = match keys.active_count() {
             Ok(n) => n > 0 || shared.keys_always_required,
@@ -278,7 +280,13 @@ async fn guard(
         };
         match presented_key(headers) {
             Some(secret) if required => match keys.verify(&secret) {
-                Ok(Some(key)) => (format!("key:{}", key.id), key.rate, true),
+                Ok(Some(key)) => match LibraryAccess::only(&key.libraries) {
+                    Ok(access) => (format!("key:{}", key.id), key.rate, true, access),
+                    Err(e) => {
+                        tracing::error!("key {}: {e}", key.name);
+                        return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+                    }
+                },
                 Ok(None) => return unauthorized("the API key is not valid (unknown or revoked)"),
                 Err(e) => {
                     tracing::error!("key store: {e}");
@@ -297,6 +305,7 @@ async fn guard(
                 format!("ip:{}", peer.ip()),
                 shared.anonymous_rate,
                 !required,
+                LibraryAccess::all(),
             ),
         }
     };
@@ -308,6 +317,7 @@ async fn guard(
     if trusted {
         request.extensions_mut().insert(Trusted);
     }
+    request.extensions_mut().insert(access);
     next.run(request).await
 }
 
@@ -496,13 +506,18 @@ fn unauthorized(message: &str) -> Response {
 /// for a trusted caller ([`Trusted`]).
 async fn health(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let trusted = request.extensions().get::<Trusted>().is_some();
+    let access = request
+        .extensions()
+        .get::<LibraryAccess>()
+        .cloned()
+        .unwrap_or_default();
     let engine = shared.engine.clone();
     let libraries =
         tokio::task::spawn_blocking(move || engine.libraries().map(|l| (l, engine.jobs()))).await;
     let body = match libraries {
         Ok(Ok(_)) if !trusted => json!({ "status": "ok", "ready": true }),
         Ok(Ok((libs, jobs))) => json!({
-            "jobs": jobs.iter().map(|j| json!({
+            "jobs": jobs.iter().filter(|j| access.allows(&j.library)).map(|j| json!({
                 "library": j.library,
                 "state": j.state,
                 "started_at": j.started_at,
@@ -512,7 +527,7 @@ async fn health(State(shared): State<Arc<Shared>>, request: Request) -> Response
             "status": "ok",
             "ready": true,
             "version": env!("CARGO_PKG_VERSION"),
-            "libraries": libs.iter().map(|l| json!({
+            "libraries": libs.iter().filter(|l| access.allows(&l.id)).map(|l| json!({
                 "id": l.id,
                 "versions": l.versions.iter().map(|v| json!({
                     "version": crate::search::display_version(&v.name),

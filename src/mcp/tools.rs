@@ -15,6 +15,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 
 use super::format;
+use crate::auth::LibraryAccess;
 use crate::search::{Engine, SearchError, assemble_answer, resolve_libraries};
 
 pub const DEFAULT_TOKENS: u32 = 5000;
@@ -282,6 +283,29 @@ impl TwinServer {
         }
     }
 
+    /// "unknown library" naming only the libraries `access` sees.
+    fn unknown_library(&self, id: &str, access: &LibraryAccess) -> ToolError {
+        let known: Vec<String> = self
+            .engine
+            .libraries()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|l| access.allows(&l.id))
+            .map(|l| l.id)
+            .collect();
+        ToolError::User(
+            SearchError::UnknownLibrary {
+                id: id.trim().to_owned(),
+                known: if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                },
+            }
+            .to_string(),
+        )
+    }
+
     /// The version a project of this session (its roots, then `--project`)
     /// locks for `library`.
     fn project_version(&self, library: &str) -> Option<String> {
@@ -328,7 +352,11 @@ impl TwinServer {
         });
     }
 
-    fn resolve(&self, args: &JsonObject) -> Result<CallToolResult, ToolError> {
+    fn resolve(
+        &self,
+        args: &JsonObject,
+        access: &LibraryAccess,
+    ) -> Result<CallToolResult, ToolError> {
         let name = string_arg(args, &["libraryName", "library_name", "name"])?
             .filter(|s| !s.trim().is_empty())
             .ok_or_else(|| {
@@ -337,7 +365,12 @@ impl TwinServer {
                 )
             })?;
         let query = string_arg(args, &["query"])?;
-        let libraries = self.engine.libraries()?;
+        let libraries: Vec<crate::index::Library> = self
+            .engine
+            .libraries()?
+            .into_iter()
+            .filter(|l| access.allows(&l.id))
+            .collect();
         let mut resolved = resolve_libraries(&name, query.as_deref(), &libraries);
         // The version a served project locks comes first, and says so.
         for r in &mut resolved {
@@ -373,7 +406,12 @@ impl TwinServer {
         Ok(result)
     }
 
-    fn query(&self, args: &JsonObject, legacy: bool) -> Result<CallToolResult, ToolError> {
+    fn query(
+        &self,
+        args: &JsonObject,
+        legacy: bool,
+        access: &LibraryAccess,
+    ) -> Result<CallToolResult, ToolError> {
         let id_names: &[&str] = &[
             "libraryId",
             "context7CompatibleLibraryID",
@@ -411,6 +449,10 @@ impl TwinServer {
         // An ID without a version means the version this session's project
         // locks, where it is indexed.
         let (id, version) = crate::search::split_library_id(&library);
+        // For a key limited to some libraries, the others do not exist.
+        if !access.allows(&id) {
+            return Err(self.unknown_library(&library, access));
+        }
         let locked = match (version.is_empty(), self.project_version(&id)) {
             (true, Some(v)) => Some(format!("{id}/{v}")),
             _ => None,
@@ -447,10 +489,20 @@ impl TwinServer {
     /// Runs tool `name` with `args` (what `tools/call` does, minus the
     /// thread and the time limit; also the entry point of the fuzz target).
     pub fn dispatch(&self, name: &str, args: &JsonObject) -> Result<CallToolResult, McpError> {
+        self.dispatch_as(name, args, &LibraryAccess::all())
+    }
+
+    /// [`TwinServer::dispatch`] for a caller who sees the libraries of `access`.
+    pub fn dispatch_as(
+        &self,
+        name: &str,
+        args: &JsonObject,
+        access: &LibraryAccess,
+    ) -> Result<CallToolResult, McpError> {
         let outcome = match name {
-            "resolve-library-id" => self.resolve(args),
-            "query-docs" => self.query(args, false),
-            "get-library-docs" => self.query(args, true),
+            "resolve-library-id" => self.resolve(args, access),
+            "query-docs" => self.query(args, false, access),
+            "get-library-docs" => self.query(args, true, access),
             other => {
                 return Err(McpError::invalid_params(
                     format!(
@@ -459,6 +511,17 @@ impl TwinServer {
                     None,
                 ));
             }
+        };
+        // A limited caller never reads the names of libraries it cannot see.
+        let outcome = match outcome {
+            Err(ToolError::User(_)) if access.is_limited() => outcome.map_err(|e| match e {
+                ToolError::User(m) if m.starts_with("unknown library") => {
+                    let id = m.split('`').nth(1).unwrap_or("").to_owned();
+                    self.unknown_library(&id, access)
+                }
+                other => other,
+            }),
+            other => other,
         };
         match outcome {
             Ok(result) => Ok(result),
@@ -515,14 +578,21 @@ impl ServerHandler for TwinServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let server = self.clone();
         let name = request.name.to_string();
         let args = request.arguments.unwrap_or_default();
+        // Over HTTP, the key's library access (set by the middleware).
+        let access = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<LibraryAccess>())
+            .cloned()
+            .unwrap_or_default();
         // Search is CPU work; a panic in it must not take the server down,
         // and a call that runs away must not hold its client forever.
-        let work = tokio::task::spawn_blocking(move || server.dispatch(&name, &args));
+        let work = tokio::task::spawn_blocking(move || server.dispatch_as(&name, &args, &access));
         let Ok(result) = tokio::time::timeout(TOOL_TIMEOUT, work).await else {
             return Err(McpError::internal_error(
                 format!(

@@ -9,12 +9,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::Shared;
+use crate::auth::LibraryAccess;
 use crate::mcp::format;
 use crate::mcp::tools::{DEFAULT_TOKENS, MAX_RESULTS, MAX_TOKENS, MIN_TOKENS};
 use crate::search::{Answer, SearchError, assemble_answer, display_version, resolve_libraries};
@@ -62,6 +64,7 @@ fn bad_request(why: String) -> Response {
 /// `GET /api/v2/libs/search?libraryName=…&query=…`.
 pub(super) async fn libs_search(
     State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<LibraryAccess>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let name = match required(&params, "libraryName") {
@@ -74,9 +77,10 @@ pub(super) async fn libs_search(
         .filter(|q| !q.trim().is_empty());
     let engine = shared.engine.clone();
     let found = tokio::task::spawn_blocking(move || {
-        engine
-            .libraries()
-            .map(|libs| resolve_libraries(&name, query.as_deref(), &libs))
+        engine.libraries().map(|libs| {
+            let visible: Vec<_> = libs.into_iter().filter(|l| access.allows(&l.id)).collect();
+            resolve_libraries(&name, query.as_deref(), &visible)
+        })
     })
     .await;
     let resolved = match found {
@@ -122,6 +126,7 @@ pub(super) async fn libs_search(
 /// `GET /api/v2/context?libraryId=…&query=…[&type=txt|json][&tokens=N]`.
 pub(super) async fn context(
     State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<LibraryAccess>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let library = match required(&params, "libraryId") {
@@ -152,6 +157,14 @@ pub(super) async fn context(
             );
         }
     };
+    // For a key limited to some libraries, the others do not exist.
+    let (id, _) = crate::search::split_library_id(&library);
+    if !access.allows(&id) {
+        return message(
+            StatusCode::NOT_FOUND,
+            &format!("unknown library `{}`", library.trim()),
+        );
+    }
     let engine = shared.engine.clone();
     let searched = tokio::task::spawn_blocking(move || {
         engine.search(&library, &query, engine.mode, MAX_RESULTS * 2)
@@ -159,6 +172,9 @@ pub(super) async fn context(
     .await;
     let ranked = match searched {
         Ok(Ok(ranked)) => ranked,
+        Ok(Err(SearchError::UnknownLibrary { id, .. })) if access.is_limited() => {
+            return message(StatusCode::NOT_FOUND, &format!("unknown library `{id}`"));
+        }
         Ok(Err(e @ (SearchError::UnknownLibrary { .. } | SearchError::UnknownVersion { .. }))) => {
             return message(StatusCode::NOT_FOUND, &e.to_string());
         }
