@@ -150,3 +150,38 @@ def test_a_key_limited_to_some_libraries_sees_no_others(twinmcp_bin, keyed, tmp_
     resolved, answer = asyncio.run(tools(mine))
     assert resolved.structuredContent["libraries"][0]["id"] == LIBRARY_ID
     assert not answer.isError
+
+
+def test_the_audit_log_has_a_line_per_call_and_no_secret(twinmcp_bin, data_dir, tmp_path):
+    import json
+    from mcp.client.streamable_http import streamable_http_client
+    data = tmp_path / "data"
+    shutil.copytree(data_dir, data)
+    key = keys(twinmcp_bin, data, "create", "--name", "auditor")
+    log = tmp_path / "audit.jsonl"
+    with http_server(twinmcp_bin, data, "--audit-log", str(log)) as (url, _):
+        auth = {"Authorization": f"Bearer {key}"}
+
+        async def calls():
+            async with httpx.AsyncClient(headers=auth, timeout=30) as client, \
+                    streamable_http_client(url + "/mcp", http_client=client) as (read, write, _):
+                async with ClientSession(read, write) as s:
+                    await s.initialize()
+                    await asyncio.gather(*[
+                        s.call_tool("query-docs", {"libraryId": LIBRARY_ID, "query": f"{QUESTION} {n}"})
+                        for n in range(8)])
+                    await s.call_tool("query-docs", {"libraryId": "/nobody/nothing", "query": "x"})
+        asyncio.run(calls())
+        httpx.get(url + "/api/v2/context", params={"libraryId": LIBRARY_ID, "query": QUESTION}, headers=auth)
+    text = log.read_text()
+    assert key not in text and key[:12] not in text, "never the key"
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert len(lines) == 10, lines
+    tools = [line for line in lines if line["tool"] == "query-docs"]
+    assert len(tools) == 9 and all(line["caller"] == "key:auditor" for line in lines)
+    assert sum(line["status"] == "error" for line in tools) == 1
+    ok = [line for line in tools if line["status"] == "ok"]
+    assert all(line["library"] == LIBRARY_ID and line["results"] > 0 and line["latency_ms"] > 0
+               and line["query_bytes"] > len(QUESTION) for line in ok), ok
+    rest = [line for line in lines if line["tool"] == "GET /api/v2/context"]
+    assert rest and rest[0]["status"] == "ok" and rest[0]["results"] > 0

@@ -47,6 +47,9 @@ pub struct ServeArgs {
     /// Serve this snapshot file instead of the data dir, read-only (repeatable)
     #[arg(long, value_name = "FILE", conflicts_with = "refresh")]
     snapshot: Vec<PathBuf>,
+    /// Append one JSON line per tool or REST call to FILE (caller's key name, tool, library, latency, status; never a key)
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
     /// Retrievers behind query-docs (for evaluation; hybrid is best)
     #[arg(long, value_enum, env = "TWINMCP_MODE", default_value_t = Mode::Hybrid)]
     mode: Mode,
@@ -88,17 +91,25 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
             crate::pipeline::refresh_forever(workspace, every, &crate::pipeline::TracingSink)
         });
     }
+    let audit = match &args.audit_log {
+        Some(path) => Some(Arc::new(
+            crate::mcp::audit::AuditLog::open(path)
+                .map_err(|e| anyhow::anyhow!("--audit-log {}: {e}", path.display()))?,
+        )),
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     match args.http {
-        None => runtime.block_on(crate::mcp::serve_stdio(engine)),
+        None => runtime.block_on(crate::mcp::serve_stdio(engine, audit)),
         Some(addr) => {
             let options = HttpOptions {
                 addr,
                 allowed_hosts: args.allowed_host,
                 allowed_origins: args.allowed_origin,
                 anonymous_rate: args.rate_limit,
+                audit,
                 oauth: match (args.oauth_issuer, args.oauth_jwks) {
                     (Some(issuer), Some(jwks)) => Some(OAuthConfig {
                         issuer,

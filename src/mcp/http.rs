@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 mod rest;
 
 use super::TwinServer;
+use super::tools::Caller;
 use crate::auth::{
     KeyStore, LibraryAccess, OAuthConfig, Rate, RateLimiter, TokenError, TokenValidator,
 };
@@ -45,6 +46,8 @@ pub struct HttpOptions {
     pub anonymous_rate: Option<Rate>,
     /// Serve `/mcp/oauth` for OAuth access tokens.
     pub oauth: Option<OAuthConfig>,
+    /// Where every tool and REST call is recorded.
+    pub audit: Option<Arc<super::audit::AuditLog>>,
 }
 
 /// The OAuth side, once the server knows its own address.
@@ -69,6 +72,7 @@ struct Shared {
     anonymous_rate: Option<Rate>,
     engine: Arc<Engine>,
     oauth: Option<OAuth>,
+    audit: Option<Arc<super::audit::AuditLog>>,
     /// `/mcp` needs a key even when none exists (then it answers 401): the
     /// server is not on loopback and only OAuth callers may use it.
     keys_always_required: bool,
@@ -112,8 +116,9 @@ pub async fn serve_http(
         .with_cancellation_token(cancel.child_token());
     let mcp_service = || {
         let engine = engine.clone();
+        let audit = options.audit.clone();
         StreamableHttpService::new(
-            move || Ok(TwinServer::new(engine.clone())),
+            move || Ok(TwinServer::new(engine.clone()).with_audit(audit.clone())),
             Arc::new(LocalSessionManager::default()),
             config.clone(),
         )
@@ -159,6 +164,7 @@ pub async fn serve_http(
         anonymous_rate: options.anonymous_rate,
         engine: engine.clone(),
         oauth,
+        audit: options.audit.clone(),
         keys_always_required: !loopback,
     });
     let app = app
@@ -260,12 +266,18 @@ async fn guard(
                 .map(|rate| (rate, shared.limiter.check(&format!("sub:{subject}"), rate)))
             {
                 Some((rate, Err(wait))) => too_many(rate, wait),
-                _ => next.run(request).await,
+                _ => {
+                    request
+                        .extensions_mut()
+                        .insert(Caller(format!("oauth:{subject}")));
+                    next.run(request).await
+                }
             },
             Err(refusal) => *refusal,
         };
     }
     let is_public = path == "/health" || path.starts_with(METADATA_PATH);
+    let mut name = "anonymous".to_owned();
     let (caller, rate, trusted, access) = {
         let keys = shared.keys.lock().unwrap_or_else(|e| e.into_inner());
         let required = match keys.active_count() {
@@ -281,7 +293,10 @@ async fn guard(
         match presented_key(headers) {
             Some(secret) if required => match keys.verify(&secret) {
                 Ok(Some(key)) => match LibraryAccess::only(&key.libraries) {
-                    Ok(access) => (format!("key:{}", key.id), key.rate, true, access),
+                    Ok(access) => {
+                        name = format!("key:{}", key.name);
+                        (format!("key:{}", key.id), key.rate, true, access)
+                    }
                     Err(e) => {
                         tracing::error!("key {}: {e}", key.name);
                         return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
@@ -318,6 +333,7 @@ async fn guard(
         request.extensions_mut().insert(Trusted);
     }
     request.extensions_mut().insert(access);
+    request.extensions_mut().insert(Caller(name));
     next.run(request).await
 }
 

@@ -5,6 +5,7 @@
 //! `topic`, …) are accepted and every bad argument gets a message that says
 //! what was wrong.
 
+pub mod audit;
 pub mod format;
 mod http;
 pub(crate) mod tools;
@@ -19,8 +20,11 @@ pub use http::{HttpOptions, MAX_BODY_BYTES, serve_http};
 pub use tools::{DEFAULT_TOKENS, TwinServer};
 
 /// Serves MCP over stdin/stdout until the client disconnects.
-pub async fn serve_stdio(engine: Arc<Engine>) -> anyhow::Result<()> {
-    let server = TwinServer::new(engine);
+pub async fn serve_stdio(
+    engine: Arc<Engine>,
+    audit: Option<Arc<audit::AuditLog>>,
+) -> anyhow::Result<()> {
+    let server = TwinServer::new(engine).with_audit(audit);
     let running = server.serve(rmcp::transport::stdio()).await?;
     running.waiting().await?;
     Ok(())

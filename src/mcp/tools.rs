@@ -38,7 +38,13 @@ pub struct TwinServer {
     /// The versions the projects of this session's MCP roots lock, by
     /// lowercased library ID (empty until the client lists roots).
     roots: Arc<std::sync::RwLock<HashMap<String, String>>>,
+    /// `serve --audit-log`.
+    audit: Option<Arc<super::audit::AuditLog>>,
 }
+
+/// Who is calling, as the audit log names it (set by the HTTP middleware).
+#[derive(Debug, Clone)]
+pub(crate) struct Caller(pub String);
 
 fn object(value: Value) -> Arc<JsonObject> {
     match value {
@@ -280,7 +286,14 @@ impl TwinServer {
         TwinServer {
             engine,
             roots: Arc::default(),
+            audit: None,
         }
+    }
+
+    /// Records every tool call in `audit`.
+    pub fn with_audit(mut self, audit: Option<Arc<super::audit::AuditLog>>) -> TwinServer {
+        self.audit = audit;
+        self
     }
 
     /// "unknown library" naming only the libraries `access` sees.
@@ -583,16 +596,77 @@ impl ServerHandler for TwinServer {
         let server = self.clone();
         let name = request.name.to_string();
         let args = request.arguments.unwrap_or_default();
-        // Over HTTP, the key's library access (set by the middleware).
-        let access = context
-            .extensions
-            .get::<axum::http::request::Parts>()
+        // Over HTTP, the key's library access and name (set by the middleware).
+        let parts = context.extensions.get::<axum::http::request::Parts>();
+        let access = parts
             .and_then(|parts| parts.extensions.get::<LibraryAccess>())
             .cloned()
             .unwrap_or_default();
+        let caller = parts
+            .and_then(|parts| parts.extensions.get::<Caller>())
+            .map_or_else(|| "stdio".to_owned(), |c| c.0.clone());
+        let started = std::time::Instant::now();
+        let audited = self.audit.clone().map(|log| {
+            let library = string_arg(
+                &args,
+                &[
+                    "libraryId",
+                    "context7CompatibleLibraryID",
+                    "libraryID",
+                    "library_id",
+                    "libraryName",
+                ],
+            )
+            .ok()
+            .flatten();
+            let query_bytes = string_arg(&args, QUERY_NAMES)
+                .ok()
+                .flatten()
+                .map_or(0, |q| q.len());
+            (log, library, query_bytes)
+        });
+        let tool = name.clone();
         // Search is CPU work; a panic in it must not take the server down,
         // and a call that runs away must not hold its client forever.
         let work = tokio::task::spawn_blocking(move || server.dispatch_as(&name, &args, &access));
+        let outcome = self.finish(work).await;
+        if let Some((log, library, query_bytes)) = audited {
+            let (status, results) = match &outcome {
+                Ok(r) => (
+                    if r.is_error == Some(true) {
+                        "error"
+                    } else {
+                        "ok"
+                    },
+                    r.structured_content
+                        .as_ref()
+                        .and_then(|v| v.get("results").or_else(|| v.get("libraries")))
+                        .and_then(|v| v.as_array())
+                        .map_or(0, |a| a.len()),
+                ),
+                Err(_) => ("internal", 0),
+            };
+            log.record(&super::audit::AuditEntry {
+                time: super::audit::now(),
+                caller,
+                tool,
+                library,
+                query_bytes,
+                results,
+                latency_ms: super::audit::millis(started.elapsed()),
+                status,
+            });
+        }
+        outcome.map(Into::into)
+    }
+}
+
+impl TwinServer {
+    /// Waits for a tool call's work, within the time limit.
+    async fn finish(
+        &self,
+        work: tokio::task::JoinHandle<Result<CallToolResult, McpError>>,
+    ) -> Result<CallToolResult, McpError> {
         let Ok(result) = tokio::time::timeout(TOOL_TIMEOUT, work).await else {
             return Err(McpError::internal_error(
                 format!(
@@ -603,7 +677,7 @@ impl ServerHandler for TwinServer {
             ));
         };
         match result {
-            Ok(r) => r.map(Into::into),
+            Ok(r) => r,
             Err(e) => Err(internal_error(&format!("tool call failed: {e}"))),
         }
     }

@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use crate::auth::LibraryAccess;
+use crate::mcp::audit::{AuditEntry, millis, now};
 use crate::mcp::format;
+use crate::mcp::tools::Caller;
 use crate::mcp::tools::{DEFAULT_TOKENS, MAX_RESULTS, MAX_TOKENS, MIN_TOKENS};
 use crate::search::{Answer, SearchError, assemble_answer, display_version, resolve_libraries};
 
@@ -62,14 +64,69 @@ fn bad_request(why: String) -> Response {
 }
 
 /// `GET /api/v2/libs/search?libraryName=…&query=…`.
+/// Records one REST call in the audit log, if there is one.
+fn audit(
+    shared: &Shared,
+    caller: &Caller,
+    route: &str,
+    params: &HashMap<String, String>,
+    results: usize,
+    started: std::time::Instant,
+    response: &Response,
+) {
+    let Some(log) = &shared.audit else {
+        return;
+    };
+    let status = response.status();
+    log.record(&AuditEntry {
+        time: now(),
+        caller: caller.0.clone(),
+        tool: route.to_owned(),
+        library: params
+            .get("libraryId")
+            .or_else(|| params.get("libraryName"))
+            .cloned(),
+        query_bytes: params.get("query").map_or(0, |q| q.len()),
+        results,
+        latency_ms: millis(started.elapsed()),
+        status: if status.is_success() {
+            "ok"
+        } else if status.is_server_error() {
+            "internal"
+        } else {
+            "error"
+        },
+    });
+}
+
 pub(super) async fn libs_search(
     State(shared): State<Arc<Shared>>,
     Extension(access): Extension<LibraryAccess>,
+    Extension(caller): Extension<Caller>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let name = match required(&params, "libraryName") {
+    let started = std::time::Instant::now();
+    let (response, results) = search_response(&shared, access, &params).await;
+    audit(
+        &shared,
+        &caller,
+        "GET /api/v2/libs/search",
+        &params,
+        results,
+        started,
+        &response,
+    );
+    response
+}
+
+async fn search_response(
+    shared: &Arc<Shared>,
+    access: LibraryAccess,
+    params: &HashMap<String, String>,
+) -> (Response, usize) {
+    let name = match required(params, "libraryName") {
         Ok(n) => n.to_owned(),
-        Err(why) => return bad_request(why),
+        Err(why) => return (bad_request(why), 0),
     };
     let query = params
         .get("query")
@@ -85,8 +142,8 @@ pub(super) async fn libs_search(
     .await;
     let resolved = match found {
         Ok(Ok(resolved)) => resolved,
-        Ok(Err(e)) => return internal(&e.to_string()),
-        Err(e) => return internal(&e.to_string()),
+        Ok(Err(e)) => return (internal(&e.to_string()), 0),
+        Err(e) => return (internal(&e.to_string()), 0),
     };
     let results: Vec<Value> = resolved
         .iter()
@@ -115,25 +172,49 @@ pub(super) async fn libs_search(
             })
         })
         .collect();
-    (
+    let count = results.len();
+    let response = (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
         json!({ "results": results }).to_string(),
     )
-        .into_response()
+        .into_response();
+    (response, count)
 }
 
 /// `GET /api/v2/context?libraryId=…&query=…[&type=txt|json][&tokens=N]`.
 pub(super) async fn context(
     State(shared): State<Arc<Shared>>,
     Extension(access): Extension<LibraryAccess>,
+    Extension(caller): Extension<Caller>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let library = match required(&params, "libraryId") {
+    let started = std::time::Instant::now();
+    let mut results = 0;
+    let response = context_response(&shared, access, &params, &mut results).await;
+    audit(
+        &shared,
+        &caller,
+        "GET /api/v2/context",
+        &params,
+        results,
+        started,
+        &response,
+    );
+    response
+}
+
+async fn context_response(
+    shared: &Arc<Shared>,
+    access: LibraryAccess,
+    params: &HashMap<String, String>,
+    results: &mut usize,
+) -> Response {
+    let library = match required(params, "libraryId") {
         Ok(id) => context7_id(id),
         Err(why) => return bad_request(why),
     };
-    let query = match required(&params, "query") {
+    let query = match required(params, "query") {
         Ok(q) => q.to_owned(),
         Err(why) => return bad_request(why),
     };
@@ -183,6 +264,7 @@ pub(super) async fn context(
         Err(e) => return internal(&e.to_string()),
     };
     let answer = assemble_answer(ranked.hits, budget, MAX_RESULTS);
+    *results = answer.parts.len();
     if json_wanted {
         let body = snippets(&answer, &ranked.library, &ranked.version);
         return (
