@@ -154,7 +154,12 @@ def test_api_keys_from_every_header_rate_limits_and_revocation(twinmcp_bin, data
         # Without a valid key, /health says only that the server is up and ready.
         public = httpx.get(url + "/health")
         assert public.status_code == 200
-        assert public.json() == {"status": "ok", "ready": True}, public.text
+        for _ in range(100):  # the model loads in the background at start
+            if public.json()["model"] != "loading":
+                break
+            time.sleep(0.1)
+            public = httpx.get(url + "/health")
+        assert public.json() == {"status": "ok", "ready": True, "model": "loaded"}, public.text
         full = httpx.get(url + "/health", headers={"X-API-Key": alice}).json()
         assert full["libraries"][0]["id"] == LIBRARY_ID and "jobs" in full
 

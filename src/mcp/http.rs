@@ -528,10 +528,15 @@ async fn health(State(shared): State<Arc<Shared>>, request: Request) -> Response
         .cloned()
         .unwrap_or_default();
     let engine = shared.engine.clone();
+    let model = engine.model().status();
     let libraries =
         tokio::task::spawn_blocking(move || engine.libraries().map(|l| (l, engine.jobs()))).await;
     let body = match libraries {
-        Ok(Ok(_)) if !trusted => json!({ "status": "ok", "ready": true }),
+        // Ready once the catalog opens and the model was tried (without
+        // it, answers come from BM25 and say so).
+        Ok(Ok(_)) if !trusted => {
+            json!({ "status": "ok", "ready": model != "loading", "model": model })
+        }
         Ok(Ok((libs, jobs))) => json!({
             "jobs": jobs.iter().filter(|j| access.allows(&j.library)).map(|j| json!({
                 "library": j.library,
@@ -541,7 +546,8 @@ async fn health(State(shared): State<Arc<Shared>>, request: Request) -> Response
                 "result": j.result,
             })).collect::<Vec<_>>(),
             "status": "ok",
-            "ready": true,
+            "ready": model != "loading",
+            "model": model,
             "version": env!("CARGO_PKG_VERSION"),
             "libraries": libs.iter().filter(|l| access.allows(&l.id)).map(|l| json!({
                 "id": l.id,

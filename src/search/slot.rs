@@ -214,6 +214,16 @@ impl ModelSlot {
         }
     }
 
+    /// `loaded`, `loading` (not tried yet, or loading now) or `unavailable`
+    /// (answers come from BM25 alone until a retry loads it).
+    pub fn status(&self) -> &'static str {
+        match self.state.try_lock().as_deref() {
+            Ok(State::Ready(_)) => "loaded",
+            Ok(State::Broken { .. }) => "unavailable",
+            Ok(State::Untried) | Err(_) => "loading",
+        }
+    }
+
     /// Marks the loaded model broken after it failed at run time.
     fn trip(&self, error: String) {
         tracing::warn!("embedding failed, answering from BM25 only: {error}");
