@@ -185,3 +185,18 @@ def test_the_audit_log_has_a_line_per_call_and_no_secret(twinmcp_bin, data_dir, 
                and line["query_bytes"] > len(QUESTION) for line in ok), ok
     rest = [line for line in lines if line["tool"] == "GET /api/v2/context"]
     assert rest and rest[0]["status"] == "ok" and rest[0]["results"] > 0
+
+
+def test_many_concurrent_uncached_requests_all_succeed(keyed):
+    """48 distinct questions at once: their query embeddings share passes
+    and finish together, so their vector searches run side by side (usearch
+    refuses searches past the contexts it reserved); every answer is a 200."""
+    url, key = keyed
+
+    async def go():
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
+            return await asyncio.gather(*[
+                client.get(url + "/api/v2/context", params={"libraryId": LIBRARY_ID, "query": f"{QUESTION} {n}"})
+                for n in range(48)])
+    statuses = [r.status_code for r in asyncio.run(go())]
+    assert statuses == [200] * 48, statuses

@@ -21,6 +21,20 @@ const EXPANSION_SEARCH: usize = 128;
 pub struct VectorIndex {
     index: Index,
     path: PathBuf,
+    /// Searches running now, at most `slots`: usearch keeps one search
+    /// context per thread it reserved, and refuses a search past them
+    /// ("Reserve capacity ahead of searches!").
+    running: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+    slots: usize,
+}
+
+/// Concurrent searches a served index makes room for.
+const SEARCH_SLOTS: usize = 16;
+
+/// The search contexts usearch reserves by itself: one per core.
+fn default_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn options(dimensions: usize) -> IndexOptions {
@@ -48,6 +62,9 @@ impl VectorIndex {
         Ok(VectorIndex {
             index,
             path: path.to_owned(),
+            running: Default::default(),
+            freed: Default::default(),
+            slots: default_slots(),
         })
     }
 
@@ -70,9 +87,24 @@ impl VectorIndex {
             });
         }
         index.change_expansion_search(EXPANSION_SEARCH);
+        // Room for more concurrent searches than cores; where usearch will
+        // not make it, searches wait for one of the contexts it has.
+        let slots = match index.reserve_capacity_and_threads(index.size(), SEARCH_SLOTS) {
+            Ok(()) => SEARCH_SLOTS,
+            Err(e) => {
+                tracing::debug!(
+                    "{}: {e}; searches share its default contexts",
+                    path.display()
+                );
+                default_slots()
+            }
+        };
         Ok(VectorIndex {
             index,
             path: path.to_owned(),
+            running: Default::default(),
+            freed: Default::default(),
+            slots,
         })
     }
 
@@ -96,7 +128,18 @@ impl VectorIndex {
         if self.index.size() == 0 {
             return Ok(Vec::new());
         }
-        let matches = self.index.search(query, limit).map_err(|e| self.error(e))?;
+        let matches = {
+            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            while *running >= self.slots {
+                running = self.freed.wait(running).unwrap_or_else(|e| e.into_inner());
+            }
+            *running += 1;
+            drop(running);
+            let found = self.index.search(query, limit);
+            *self.running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+            self.freed.notify_one();
+            found.map_err(|e| self.error(e))?
+        };
         Ok(matches
             .keys
             .iter()
@@ -129,6 +172,35 @@ mod tests {
     fn unit(v: &[f32]) -> Vec<f32> {
         let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         v.iter().map(|x| x / n).collect()
+    }
+
+    /// Far more concurrent searches than cores, on a mapped index: none is
+    /// refused for want of a search context.
+    #[test]
+    fn concurrent_searches_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(VECTOR_FILE);
+        let mut index = VectorIndex::create(&path, 8, 16).unwrap();
+        for k in 0..500i64 {
+            let v: Vec<f32> = (0..8)
+                .map(|d| ((k * 7 + d * 13) % 17) as f32 + 1.0)
+                .collect();
+            index.add(k, &unit(&v)).unwrap();
+        }
+        index.save().unwrap();
+        let mapped = VectorIndex::open(&path, 8).unwrap();
+        std::thread::scope(|scope| {
+            for t in 0..32 {
+                let mapped = &mapped;
+                scope.spawn(move || {
+                    for n in 0..200 {
+                        let q: Vec<f32> = (0..8).map(|d| ((t + n + d) % 5) as f32 + 0.5).collect();
+                        let hits = mapped.search(&unit(&q), 10).expect("a search never fails");
+                        assert_eq!(hits.len(), 10);
+                    }
+                });
+            }
+        });
     }
 
     #[test]
