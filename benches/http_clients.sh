@@ -19,38 +19,17 @@ command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; e
 
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-cp -r "$data/." "$work/data"
-rm -f "$work/data/keys.sqlite"*
+source benches/http/common.sh
+copy_data "$data"
 
-session() {   # prints a new initialised MCP session id
-    local headers id
-    headers=$(curl -s -D - -o /dev/null "$url/mcp" \
-        -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
-        -d '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"wrk","version":"1"}}}')
-    id=$(printf '%s' "$headers" | tr -d '\r' | awk -F': ' 'tolower($1)=="mcp-session-id"{print $2}')
-    curl -s -o /dev/null "$url/mcp" -H "Mcp-Session-Id: $id" \
-        -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
-        -H 'Mcp-Protocol-Version: 2025-06-18' \
-        -d '{"jsonrpc":"2.0","method":"notifications/initialized"}'
-    printf '%s' "$id"
-}
-
-sessions() {   # N comma-separated session ids
-    local out=()
-    for _ in $(seq "$1"); do out+=("$(session)"); done
-    (IFS=,; printf '%s' "${out[*]}")
-}
-
-"$bin" --data-dir "$work/data" serve --http "127.0.0.1:$port" 2>"$work/server.log" &
-server=$!
-for _ in $(seq 50); do curl -sf "$url/health" >/dev/null && break; sleep 0.2; done
+start
 # Warm the model and the indexes once, as a running server would be.
-MCP_SESSIONS=$(sessions 2) UNCACHED=1 wrk -t2 -c2 -d5s -s benches/http/load.lua "$url" >/dev/null
+MCP_SESSIONS=$(sessions 2) RUN_TAG=warm UNCACHED=1 wrk -t2 -c2 -d5s -s benches/http/load.lua "$url" >/dev/null
 
 declare -A rate
 for clients in 1 8 32; do
     echo "== $clients clients, $duration, uncached"
-    out=$(MCP_SESSIONS=$(sessions "$clients") UNCACHED=1 \
+    out=$(MCP_SESSIONS=$(sessions "$clients") RUN_TAG="c$clients" UNCACHED=1 \
         wrk -t"$clients" -c"$clients" -d"$duration" --latency -s benches/http/load.lua "$url")
     printf '%s\n' "$out" | grep -E "^(latency|requests|status|200s)"
     rate[$clients]=$(printf '%s\n' "$out" | sed -n 's/^requests .*: \([0-9.]*\)\/s.*/\1/p')

@@ -19,31 +19,8 @@ command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; e
 
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-cp -r "$data/." "$work/data"
-rm -f "$work/data/keys.sqlite"*
-
-session() {   # prints a new initialised MCP session id
-    local key_header=()
-    [[ -n "${1:-}" ]] && key_header=(-H "Authorization: Bearer $1")
-    local headers
-    headers=$(curl -s -D - -o /dev/null "$url/mcp" "${key_header[@]}" \
-        -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
-        -d '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"wrk","version":"1"}}}')
-    local id
-    id=$(printf '%s' "$headers" | tr -d '\r' | awk -F': ' 'tolower($1)=="mcp-session-id"{print $2}')
-    curl -s -o /dev/null "$url/mcp" "${key_header[@]}" -H "Mcp-Session-Id: $id" \
-        -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
-        -H 'Mcp-Protocol-Version: 2025-06-18' \
-        -d '{"jsonrpc":"2.0","method":"notifications/initialized"}'
-    printf '%s' "$id"
-}
-
-start() {
-    "$bin" --data-dir "$work/data" serve --http "127.0.0.1:$port" 2>"$work/server.log" &
-    server=$!
-    for _ in $(seq 50); do curl -sf "$url/health" >/dev/null && return; sleep 0.2; done
-    cat "$work/server.log" >&2; exit 1
-}
+source benches/http/common.sh
+copy_data "$data"
 
 echo "== 32 connections, $duration, no key"
 start

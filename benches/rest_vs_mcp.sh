@@ -18,35 +18,18 @@ command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; e
 
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-cp -r "$data/." "$work/data"
-rm -f "$work/data/keys.sqlite"*
+source benches/http/common.sh
+copy_data "$data"
 
-session() {   # prints a new initialised MCP session id
-    local headers id
-    headers=$(curl -s -D - -o /dev/null "$url/mcp" \
-        -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
-        -d '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"wrk","version":"1"}}}')
-    id=$(printf '%s' "$headers" | tr -d '\r' | awk -F': ' 'tolower($1)=="mcp-session-id"{print $2}')
-    curl -s -o /dev/null "$url/mcp" -H "Mcp-Session-Id: $id" \
-        -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
-        -H 'Mcp-Protocol-Version: 2025-06-18' \
-        -d '{"jsonrpc":"2.0","method":"notifications/initialized"}'
-    printf '%s' "$id"
-}
-
-"$bin" --data-dir "$work/data" serve --http "127.0.0.1:$port" 2>"$work/server.log" &
-server=$!
-for _ in $(seq 50); do curl -sf "$url/health" >/dev/null && break; sleep 0.2; done
-UNCACHED=1 wrk -t2 -c2 -d5s -s benches/http/rest.lua "$url" >/dev/null
+start
+RUN_TAG=warm UNCACHED=1 wrk -t2 -c2 -d5s -s benches/http/rest.lua "$url" >/dev/null
 
 for uncached in 0 1; do
     label=$([[ $uncached == 1 ]] && echo uncached || echo cached)
-    sessions=()
-    for _ in $(seq 32); do sessions+=("$(session)"); done
     echo "== MCP query-docs, 32 clients, $duration, $label"
-    MCP_SESSIONS=$(IFS=,; echo "${sessions[*]}") UNCACHED=$uncached \
+    MCP_SESSIONS=$(sessions 32) RUN_TAG="mcp" UNCACHED=$uncached \
         wrk -t32 -c32 -d"$duration" --latency -s benches/http/load.lua "$url" | grep -E "^(latency|requests|status)"
     echo "== REST /api/v2/context, 32 clients, $duration, $label"
-    UNCACHED=$uncached wrk -t32 -c32 -d"$duration" --latency -s benches/http/rest.lua "$url" \
+    RUN_TAG="rest" UNCACHED=$uncached wrk -t32 -c32 -d"$duration" --latency -s benches/http/rest.lua "$url" \
         | grep -E "^(latency|requests|status)"
 done

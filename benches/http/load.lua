@@ -28,6 +28,9 @@ function init(args)
   for s in (os.getenv("MCP_SESSIONS") or ""):gmatch("[^,]+") do table.insert(sessions, s) end
   wrk.headers["Mcp-Session-Id"] = sessions[id + 1] or os.getenv("MCP_SESSION")
   uncached = os.getenv("UNCACHED") == "1"
+  -- Each wrk run gets its own tag: a later run must not repeat, and so
+  -- find cached, the texts of an earlier one (the counter restarts).
+  run_tag = os.getenv("RUN_TAG") or tostring(os.time())
   wrk.headers["Mcp-Protocol-Version"] = "2025-06-18"
   local key = os.getenv("API_KEY")
   if key and key ~= "" then wrk.headers["Authorization"] = "Bearer " .. key end
@@ -42,7 +45,7 @@ function request()
   counter = counter + 1
   local item = queries[(counter % #queries) + 1]
   local query = item[2]
-  if uncached then query = query .. " " .. counter end
+  if uncached then query = query .. " " .. run_tag .. "-" .. counter end
   local body = string.format(
     '{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"query-docs","arguments":{"libraryId":"%s","query":"%s","tokens":3000}}}',
     counter, item[1], escape(query))

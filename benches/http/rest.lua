@@ -22,6 +22,9 @@ end
 function init(args)
   statuses = {}
   uncached = os.getenv("UNCACHED") == "1"
+  -- Each wrk run gets its own tag: a later run must not repeat, and so
+  -- find cached, the texts of an earlier one (the counter restarts).
+  run_tag = os.getenv("RUN_TAG") or tostring(os.time())
   local key = os.getenv("API_KEY")
   if key and key ~= "" then wrk.headers["Authorization"] = "Bearer " .. key end
   counter = id * 7919
@@ -31,7 +34,7 @@ function request()
   counter = counter + 1
   local item = queries[(counter % #queries) + 1]
   local query = item[2]
-  if uncached then query = query .. " " .. counter end
+  if uncached then query = query .. " " .. run_tag .. "-" .. counter end
   return wrk.format("GET", "/api/v2/context?tokens=3000&libraryId=" .. encode(item[1]) .. "&query=" .. encode(query))
 end
 

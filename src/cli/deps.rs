@@ -81,7 +81,14 @@ pub fn run(context: &Context, args: DepsArgs) -> anyhow::Result<()> {
         .dir
         .canonicalize()
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.dir.display()))?;
-    let summary = sync_project(context, &dir, &args.options, args.dry_run, args.json)?;
+    let summary = sync_project(
+        context,
+        &dir,
+        read_project(&dir),
+        &args.options,
+        args.dry_run,
+        args.json,
+    )?;
     if !args.dry_run {
         follow(context, &dir, &args.options, &summary)?;
     }
@@ -152,16 +159,17 @@ pub fn lockfiles_hash(locked: &[Locked], problems: &[crate::deps::LockProblem]) 
         .collect()
 }
 
-/// Reads the lockfiles of `dir`, finds each selected dependency and
-/// indexes it (unless `dry_run`), printing one line (or JSON object) each.
+/// Finds each selected dependency of the project at `dir`, whose lockfiles
+/// `read_project` read, and indexes it (unless `dry_run`), printing one
+/// line (or JSON object) each.
 pub fn sync_project(
     context: &Context,
     dir: &std::path::Path,
+    (locked, problems): (Vec<Locked>, Vec<crate::deps::LockProblem>),
     options: &DepsOptions,
     dry_run: bool,
     json_lines: bool,
 ) -> anyhow::Result<ProjectSummary> {
-    let (locked, problems) = read_project(dir);
     let mut summary = ProjectSummary {
         lockfiles: lockfiles_hash(&locked, &problems),
         lockfile_errors: problems.len(),

@@ -114,7 +114,8 @@ fn update_projects(context: &Context, json: bool) -> anyhow::Result<usize> {
         }
         let options: super::deps::DepsOptions =
             serde_json::from_str(&project.options).unwrap_or_default();
-        let summary = super::deps::sync_project(context, &dir, &options, false, json)?;
+        let summary =
+            super::deps::sync_project(context, &dir, (locked, problems), &options, false, json)?;
         super::deps::follow(context, &dir, &options, &summary)?;
         failed += summary.failed;
         say(

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use super::{Ecosystem, LockProblem, Locked, Package, Places, aliases, library_id};
+use super::{Ecosystem, LockProblem, Locked, Package, Places, aliases, library_id, read_toml};
 
 pub(super) fn read(dir: &Path, out: &mut Vec<Locked>, problems: &mut Vec<LockProblem>) {
     let path = dir.join("Cargo.lock");
@@ -66,18 +66,8 @@ fn direct_names(dir: &Path, problems: &mut Vec<LockProblem>) -> Wanted {
         if !seen.insert(manifest.clone()) {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&manifest) else {
+        let Some(doc) = read_toml(&manifest, problems) else {
             continue;
-        };
-        let doc: toml::Table = match toml::from_str(&text) {
-            Ok(d) => d,
-            Err(e) => {
-                problems.push(LockProblem {
-                    file: manifest,
-                    message: e.to_string(),
-                });
-                continue;
-            }
         };
         collect_dependencies(&doc, &mut names);
         if let Some(targets) = doc.get("target").and_then(|t| t.as_table()) {

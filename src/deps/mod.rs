@@ -129,6 +129,22 @@ impl Places {
     }
 }
 
+/// The TOML file at `path`: `None` when it is absent or unreadable, and
+/// also when it does not parse, which is recorded in `problems`.
+fn read_toml(path: &Path, problems: &mut Vec<LockProblem>) -> Option<toml::Table> {
+    let text = std::fs::read_to_string(path).ok()?;
+    match toml::from_str(&text) {
+        Ok(doc) => Some(doc),
+        Err(e) => {
+            problems.push(LockProblem {
+                file: path.to_owned(),
+                message: e.to_string(),
+            });
+            None
+        }
+    }
+}
+
 /// Folders never searched for lockfiles.
 const SKIP_DIRS: &[&str] = &["node_modules", "target", ".venv", "venv", "vendor", ".git"];
 

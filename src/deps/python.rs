@@ -7,7 +7,9 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::{Ecosystem, LockProblem, Locked, Package, Places, aliases, library_id, normalize_pypi};
+use super::{
+    Ecosystem, LockProblem, Locked, Package, Places, aliases, library_id, normalize_pypi, read_toml,
+};
 
 pub(super) fn read(dir: &Path, out: &mut Vec<Locked>, problems: &mut Vec<LockProblem>) {
     let direct = direct_names(dir, problems);
@@ -23,18 +25,8 @@ pub(super) fn read(dir: &Path, out: &mut Vec<Locked>, problems: &mut Vec<LockPro
     };
     for lock in ["uv.lock", "poetry.lock"] {
         let path = dir.join(lock);
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        let Some(doc) = read_toml(&path, problems) else {
             continue;
-        };
-        let doc: toml::Table = match toml::from_str(&text) {
-            Ok(d) => d,
-            Err(e) => {
-                problems.push(LockProblem {
-                    file: path,
-                    message: e.to_string(),
-                });
-                continue;
-            }
         };
         for package in doc
             .get("package")
@@ -124,19 +116,8 @@ fn requirement_pin(line: &str) -> Option<(String, String)> {
 /// The names `pyproject.toml` asks for (PEP 621, dependency groups,
 /// Poetry), normalised.
 fn direct_names(dir: &Path, problems: &mut Vec<LockProblem>) -> HashSet<String> {
-    let path = dir.join("pyproject.toml");
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    let Some(doc) = read_toml(&dir.join("pyproject.toml"), problems) else {
         return HashSet::new();
-    };
-    let doc: toml::Table = match toml::from_str(&text) {
-        Ok(d) => d,
-        Err(e) => {
-            problems.push(LockProblem {
-                file: path,
-                message: e.to_string(),
-            });
-            return HashSet::new();
-        }
     };
     let mut names = HashSet::new();
     let mut requirement = |spec: &str| {

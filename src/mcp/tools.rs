@@ -36,8 +36,9 @@ pub const MAX_RESULTS: usize = 20;
 pub struct TwinServer {
     engine: Arc<Engine>,
     /// The versions the projects of this session's MCP roots lock, by
-    /// lowercased library ID (empty until the client lists roots).
-    roots: Arc<std::sync::RwLock<HashMap<String, String>>>,
+    /// lowercased library ID (empty until the client lists roots); swapped
+    /// whole, so a request takes it without holding the lock.
+    roots: Arc<std::sync::RwLock<Arc<HashMap<String, String>>>>,
     /// `serve --audit-log`.
     audit: Option<Arc<super::audit::AuditLog>>,
 }
@@ -213,14 +214,17 @@ impl From<SearchError> for ToolError {
 /// to find the detail by in the log (on stderr, never sent to the caller,
 /// since it names paths of the data dir).
 pub(crate) fn internal_error(detail: &str) -> McpError {
+    McpError::internal_error(log_internal(detail), None)
+}
+
+/// Logs `detail` under a fresh id and returns what the caller is told
+/// instead: a generic message naming that id (MCP and REST alike).
+pub(crate) fn log_internal(detail: &str) -> String {
     let mut bytes = [0u8; 6];
     let _ = getrandom::fill(&mut bytes);
     let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     tracing::error!(error_id = %id, "internal error: {detail}");
-    McpError::internal_error(
-        format!("internal error (id {id}); the server log has the details"),
-        None,
-    )
+    format!("internal error (id {id}); the server log has the details")
 }
 
 fn error_result(message: &str) -> CallToolResult {
@@ -360,7 +364,7 @@ impl TwinServer {
             let versions =
                 tokio::task::spawn_blocking(move || crate::deps::locked_versions(&dirs)).await;
             if let Ok(versions) = versions {
-                *roots.write().unwrap_or_else(|e| e.into_inner()) = versions;
+                *roots.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(versions);
             }
         });
     }
@@ -459,28 +463,17 @@ impl TwinServer {
         } else {
             query
         };
-        // An ID without a version means the version this session's project
-        // locks, where it is indexed.
-        let (id, version) = crate::search::split_library_id(&library);
+        // An ID without a version means the version this session's projects
+        // (roots), then the served ones, lock, where it is indexed.
+        let (id, _) = crate::search::split_library_id(&library);
         // For a key limited to some libraries, the others do not exist.
         if !access.allows(&id) {
             return Err(self.unknown_library(&library, access));
         }
-        let locked = match (version.is_empty(), self.project_version(&id)) {
-            (true, Some(v)) => Some(format!("{id}/{v}")),
-            _ => None,
-        };
-        let ranked = match locked.map(|l| {
+        let roots = self.roots.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let ranked =
             self.engine
-                .search(&l, query, self.engine.mode, MAX_RESULTS * 2)
-        }) {
-            Some(Ok(ranked)) => ranked,
-            Some(Err(SearchError::UnknownVersion { .. })) | None => {
-                self.engine
-                    .search(&library, query, self.engine.mode, MAX_RESULTS * 2)?
-            }
-            Some(Err(e)) => return Err(e.into()),
-        };
+                .search_for(&library, query, self.engine.mode, MAX_RESULTS * 2, &roots)?;
         let answer = assemble_answer(ranked.hits, budget, MAX_RESULTS);
         let text = format::render_answer(
             &answer,

@@ -171,7 +171,7 @@ impl Engine {
     /// Resolves `/org/project[/version]` to its ready build.
     pub fn find_build(&self, library_id: &str) -> Result<(String, Version), SearchError> {
         let reader = self.readers.read()?;
-        find_build_in(&reader, library_id, &self.project_versions)
+        find_build_in(&reader, library_id, &[&self.project_versions])
     }
 
     fn open_build(&self, library: &str, build: &Version) -> Result<Arc<OpenBuild>, SearchError> {
@@ -217,9 +217,24 @@ impl Engine {
         mode: Mode,
         limit: usize,
     ) -> Result<Ranked, SearchError> {
+        self.search_for(library_id, query, mode, limit, &HashMap::new())
+    }
+
+    /// [`Engine::search`] for a caller whose own projects (an MCP session's
+    /// roots) lock `locked` versions: an ID without a version answers from
+    /// those first, then from the served projects' (`serve --project`).
+    pub fn search_for(
+        &self,
+        library_id: &str,
+        query: &str,
+        mode: Mode,
+        limit: usize,
+        locked: &HashMap<String, String>,
+    ) -> Result<Ranked, SearchError> {
+        let projects = [locked, &self.project_versions];
         let mut attempt = 0;
         loop {
-            match self.search_once(library_id, query, mode, limit) {
+            match self.search_once(library_id, query, mode, limit, &projects) {
                 // A writer swapped the build in between: the next snapshot
                 // has its successor.
                 Err(SearchError::Retired(_)) if attempt < 3 => attempt += 1,
@@ -234,9 +249,10 @@ impl Engine {
         query: &str,
         mode: Mode,
         limit: usize,
+        projects: &[&HashMap<String, String>],
     ) -> Result<Ranked, SearchError> {
         let reader = self.readers.read()?;
-        let (library, build) = find_build_in(&reader, library_id, &self.project_versions)?;
+        let (library, build) = find_build_in(&reader, library_id, projects)?;
         let key = (build.build_id, format!("{mode:?}"), limit, query.to_owned());
         if let Some(hit) = self
             .answers
@@ -365,20 +381,27 @@ impl Engine {
 }
 
 /// Resolves `/org/project[/version]` to its ready build in `catalog`. An id
-/// without a version means the version a served project locks, else the
+/// without a version means the version the first of `projects` (lockfile
+/// versions by lowercased id) locks where that is indexed, else the
 /// unversioned build, else (a library known only as a dependency) its
 /// newest version.
 fn find_build_in(
     catalog: &Catalog,
     library_id: &str,
-    project: &HashMap<String, String>,
+    projects: &[&HashMap<String, String>],
 ) -> Result<(String, Version), SearchError> {
     let (id, version) = split_library_id(library_id);
     let locked = |id: &str| -> Result<Option<Version>, SearchError> {
-        match project.get(&id.to_ascii_lowercase()) {
-            Some(v) if version.is_empty() => Ok(catalog.ready_build(id, v)?),
-            _ => Ok(None),
+        if !version.is_empty() {
+            return Ok(None);
         }
+        let key = id.to_ascii_lowercase();
+        for v in projects.iter().filter_map(|p| p.get(&key)) {
+            if let Some(build) = catalog.ready_build(id, v)? {
+                return Ok(Some(build));
+            }
+        }
+        Ok(None)
     };
     if let Some(build) = locked(&id)? {
         return Ok((id, build));

@@ -20,7 +20,7 @@ use crate::auth::LibraryAccess;
 use crate::mcp::audit::{AuditEntry, millis, now};
 use crate::mcp::format;
 use crate::mcp::tools::Caller;
-use crate::mcp::tools::{DEFAULT_TOKENS, MAX_RESULTS, MAX_TOKENS, MIN_TOKENS};
+use crate::mcp::tools::{DEFAULT_TOKENS, MAX_RESULTS, MAX_TOKENS, MIN_TOKENS, log_internal};
 use crate::search::{Answer, SearchError, assemble_answer, display_version, resolve_libraries};
 
 /// Longest query or name accepted, in bytes (as for the MCP tools).
@@ -37,14 +37,7 @@ fn message(status: StatusCode, text: &str) -> Response {
 
 /// A failure of this server: a generic message with an id, the detail in the log.
 fn internal(detail: &str) -> Response {
-    let mut bytes = [0u8; 6];
-    let _ = getrandom::fill(&mut bytes);
-    let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    tracing::error!(error_id = %id, "internal error: {detail}");
-    message(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        &format!("internal error (id {id}); the server log has the details"),
-    )
+    message(StatusCode::INTERNAL_SERVER_ERROR, &log_internal(detail))
 }
 
 /// The named parameter, trimmed and non-empty, or why not.
