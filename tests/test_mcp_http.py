@@ -102,7 +102,7 @@ def test_foreign_origin_and_host_are_refused(twinmcp_bin, data_dir):
         assert initialize(url, Origin="null").status_code == 403
         assert initialize(url, Host="evil.example").status_code == 403
         rebinding = initialize(url, Host="attacker.example:7777")
-        assert rebinding.status_code == 403 and "DNS rebinding" in rebinding.json()["error"]
+        assert rebinding.status_code == 403 and "DNS rebinding" in rebinding.json()["error"]["message"]
         assert initialize(url, Origin="http://localhost:6274").status_code == 200
         assert initialize(url, Origin="https://docs.example.com").status_code == 200
         assert initialize(url).status_code == 200, "no Origin: not a browser"
@@ -135,7 +135,9 @@ def test_api_keys_from_every_header_rate_limits_and_revocation(twinmcp_bin, data
         missing = initialize(url)
         assert missing.status_code == 401
         assert missing.headers["www-authenticate"].startswith("Bearer")
-        assert "API key is required" in missing.json()["error"]
+        refusal = missing.json()
+        assert refusal["jsonrpc"] == "2.0" and refusal["error"]["code"] == -32001
+        assert "API key is required" in refusal["error"]["message"]
         assert initialize(url, Authorization="Bearer tmcp_not_a_key").status_code == 401
         for header in ({"Authorization": f"Bearer {alice}"}, {"X-API-Key": alice},
                        {"Context7-API-Key": alice}):

@@ -96,8 +96,8 @@ impl TokenValidator {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.leeway = 30;
-        let data = decode::<Claims>(token, &key, &validation)
-            .map_err(|e| invalid(format!("token rejected: {e}")))?;
+        let data =
+            decode::<Claims>(token, &key, &validation).map_err(|e| invalid(rejection(&e)))?;
         let claims = data.claims;
         let has_scope = claims
             .scope
@@ -122,4 +122,20 @@ fn read_jwks(path: &Path) -> Result<JwkSet, OAuthError> {
         return Err(err("it holds no keys".into()));
     }
     Ok(set)
+}
+
+/// Why a signed token was refused, in words its holder can act on.
+fn rejection(error: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match error.kind() {
+        ErrorKind::ExpiredSignature => "the access token has expired".into(),
+        ErrorKind::ImmatureSignature => "the access token is not valid yet (nbf)".into(),
+        ErrorKind::InvalidIssuer => "the access token is from another issuer".into(),
+        ErrorKind::InvalidAudience => "the access token is for another resource (aud)".into(),
+        ErrorKind::InvalidSignature => "the access token's signature does not verify".into(),
+        ErrorKind::MissingRequiredClaim(claim) => {
+            format!("the access token has no `{claim}` claim")
+        }
+        other => format!("the access token was refused: {other:?}"),
+    }
 }

@@ -168,6 +168,7 @@ pub async fn serve_http(
         keys_always_required: !loopback,
     });
     let app = app
+        .layer(middleware::from_fn(session_closed))
         .layer(middleware::from_fn_with_state(shared.clone(), guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared.clone());
@@ -230,10 +231,46 @@ async fn wait_for_signal() {
 }
 
 /// Host and Origin checks, then authentication (API keys on `/mcp`, OAuth
-/// tokens on `/mcp/oauth`) and rate limits.
+/// tokens on `/mcp/oauth`) and rate limits. On the MCP endpoints a refusal's
+/// body is a JSON-RPC error, so MCP clients show its message (the Python SDK
+/// shows "Server returned an error response" for any other body).
 async fn guard(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let mcp = path == "/mcp" || path == OAUTH_PATH || path.starts_with("/mcp/");
+    let response = admit(shared, peer, request, next).await;
+    match response.extensions().get::<Refusal>() {
+        Some(Refusal(message)) if mcp => {
+            let body = json!({
+                "jsonrpc": "2.0",
+                "id": null,
+                "error": { "code": REFUSED, "message": message },
+            })
+            .to_string();
+            let (mut parts, _) = response.into_parts();
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(body))
+        }
+        _ => response,
+    }
+}
+
+/// The JSON-RPC error code of a request the guard refused (no or a bad key
+/// or token, a rate limit, a Host or Origin not allowed); the HTTP status
+/// says which.
+const REFUSED: i64 = -32001;
+
+/// Marks a response as the guard's refusal, with its message.
+#[derive(Clone)]
+struct Refusal(String);
+
+async fn admit(
+    shared: Arc<Shared>,
+    peer: SocketAddr,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -335,6 +372,18 @@ async fn guard(
     request.extensions_mut().insert(access);
     request.extensions_mut().insert(Caller(name));
     next.run(request).await
+}
+
+/// rmcp answers a `DELETE` that ends a 2025-era session with 202 Accepted;
+/// the session is gone when it answers, which is 204 No Content, the status
+/// the MCP SDKs expect (the Python SDK 2.x warns on any other).
+async fn session_closed(request: Request, next: Next) -> Response {
+    let deleting = request.method() == axum::http::Method::DELETE;
+    let mut response = next.run(request).await;
+    if deleting && response.status() == StatusCode::ACCEPTED {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
 }
 
 /// Set on requests from a caller that may see what is indexed: one with a
@@ -501,12 +550,16 @@ fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
 /// A refusal as JSON: `error` for TwinMCP's clients, `message` for
 /// Context7's (which show it to the user as it is).
 fn error(status: StatusCode, message: &str) -> Response {
-    (
+    let mut response = (
         status,
         [(header::CONTENT_TYPE, "application/json")],
         json!({ "error": message, "message": message }).to_string(),
     )
-        .into_response()
+        .into_response();
+    response
+        .extensions_mut()
+        .insert(Refusal(message.to_owned()));
+    response
 }
 
 fn unauthorized(message: &str) -> Response {

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 #[allow(deprecated)] // logging/setLevel: deprecated by SEP-2577, still tested by clients
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
-    SetLevelRequestParams, Tool, ToolAnnotations,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
+    DiscoverResult, Implementation, JsonObject, ListToolsResult, PaginatedRequestParams,
+    ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -19,6 +19,10 @@ use crate::auth::LibraryAccess;
 use crate::search::{Engine, SearchError, assemble_answer, resolve_libraries};
 
 pub const DEFAULT_TOKENS: u32 = 5000;
+/// How long a client may reuse `server/discover` and `tools/list` (MCP
+/// 2026-07-28 caching hints): both are the same for every caller and change
+/// only with the binary.
+const LIST_TTL_MS: u64 = 10 * 60 * 1000;
 /// Longest a tool call may run.
 const TOOL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub const MIN_TOKENS: u32 = 500;
@@ -553,6 +557,18 @@ impl ServerHandler for TwinServer {
             )
     }
 
+    async fn discover(
+        &self,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<DiscoverResult, McpError> {
+        Ok(DiscoverResult::from_server_info(
+            self.supported_protocol_versions().into_owned(),
+            self.get_info(),
+        )
+        .with_ttl_ms(LIST_TTL_MS)
+        .with_cache_scope(CacheScope::Public))
+    }
+
     async fn on_initialized(&self, context: rmcp::service::NotificationContext<RoleServer>) {
         self.refresh_roots(context.peer);
     }
@@ -578,7 +594,9 @@ impl ServerHandler for TwinServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(tools()))
+        Ok(ListToolsResult::with_all_items(tools())
+            .with_ttl_ms(LIST_TTL_MS)
+            .with_cache_scope(CacheScope::Public))
     }
 
     async fn call_tool(
