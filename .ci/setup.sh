@@ -12,6 +12,8 @@ setup_system() {
     dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
     command -v npm >/dev/null || missing+=(npm)
+    # The status page test drives a real browser.
+    command -v chromium >/dev/null || missing+=(chromium fonts-dejavu-core)
     if ((${#missing[@]})); then
         echo "== installing ${missing[*]} (apt)" >&2
         local sudo=()
@@ -22,10 +24,10 @@ setup_system() {
 }
 
 setup_python() {
-    if ! .venv/bin/python -c 'import mcp, pytest' 2>/dev/null; then
-        echo "== installing the Python MCP SDK and pytest into .venv" >&2
+    if ! .venv/bin/python -c 'import mcp, pytest, websocket' 2>/dev/null; then
+        echo "== installing the Python MCP SDK, pytest and websocket-client into .venv" >&2
         python3 -m venv .venv
-        .venv/bin/pip install --quiet --disable-pip-version-check 'mcp>=1.25,<2' 'pytest>=8'
+        .venv/bin/pip install --quiet --disable-pip-version-check 'mcp>=1.25,<2' 'pytest>=8' 'websocket-client>=1.8'
     fi
     # The 2.x SDK (protocol 2026-07-28) cannot share an environment with 1.x;
     # tests/clients/sdk2_client.py runs under this interpreter.

@@ -20,6 +20,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+mod page;
 mod rest;
 
 use super::TwinServer;
@@ -145,6 +146,10 @@ pub async fn serve_http(
     let mut app = Router::new()
         .nest_service("/mcp", mcp_service())
         .route("/health", axum::routing::get(health))
+        .route(page::PAGE_PATH, axum::routing::get(page::status))
+        .route(page::LOGIN_PATH, axum::routing::post(page::login))
+        .route(page::LOGOUT_PATH, axum::routing::post(page::logout))
+        .route(page::SEARCH_PATH, axum::routing::get(page::search))
         .route("/api/v2/libs/search", axum::routing::get(rest::libs_search))
         .route("/api/v2/context", axum::routing::get(rest::context));
     if oauth.is_some() {
@@ -288,7 +293,13 @@ async fn admit(
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
-        if !origin_allowed(origin, &shared.origins) {
+        // The status page's own requests come from its origin, whose host
+        // passed the Host check above.
+        let same_origin = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|host| same_origin(origin, host));
+        if !same_origin && !origin_allowed(origin, &shared.origins) {
             return error(
                 StatusCode::FORBIDDEN,
                 &format!("Origin `{origin}` is not allowed; add it with --allowed-origin"),
@@ -313,7 +324,22 @@ async fn admit(
             Err(refusal) => *refusal,
         };
     }
-    let is_public = path == "/health" || path.starts_with(METADATA_PATH);
+    // The status page itself shows a key form to anyone; what it shows
+    // beyond that, and its search, need what /mcp needs.
+    let is_public = path == "/health"
+        || path.starts_with(METADATA_PATH)
+        || path == page::PAGE_PATH
+        || path == page::LOGIN_PATH
+        || path == page::LOGOUT_PATH;
+    // The page's cookie counts on the page's routes only, so a browser that
+    // holds it cannot be made to call /mcp or the REST API.
+    let header_key = presented_key(headers);
+    let from_cookie = header_key.is_none() && page::is_page_route(path);
+    let presented = if from_cookie {
+        page::cookie_key(headers)
+    } else {
+        header_key
+    };
     let mut name = "anonymous".to_owned();
     let (caller, rate, trusted, access) = {
         let keys = shared.keys.lock().unwrap_or_else(|e| e.into_inner());
@@ -327,7 +353,15 @@ async fn admit(
                 );
             }
         };
-        match presented_key(headers) {
+        let anonymous = || {
+            (
+                format!("ip:{}", peer.ip()),
+                shared.anonymous_rate,
+                !required,
+                LibraryAccess::all(),
+            )
+        };
+        match presented {
             Some(secret) if required => match keys.verify(&secret) {
                 Ok(Some(key)) => match LibraryAccess::only(&key.libraries) {
                     Ok(access) => {
@@ -339,6 +373,8 @@ async fn admit(
                         return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
                     }
                 },
+                // A saved key revoked since: the page asks for a key again.
+                Ok(None) if from_cookie && is_public => anonymous(),
                 Ok(None) => return unauthorized("the API key is not valid (unknown or revoked)"),
                 Err(e) => {
                     tracing::error!("key store: {e}");
@@ -353,12 +389,7 @@ async fn admit(
                     "an API key is required: send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`",
                 );
             }
-            _ => (
-                format!("ip:{}", peer.ip()),
-                shared.anonymous_rate,
-                !required,
-                LibraryAccess::all(),
-            ),
+            _ => anonymous(),
         }
     };
     if let Some(rate) = rate.filter(|_| !is_public)
@@ -530,6 +561,15 @@ fn host_allowed(host: &str, allowed: &[String]) -> bool {
 }
 
 /// Loopback origins on any port, and the configured ones exactly.
+/// Whether `origin` (`http://host:port`) names the host the request was sent to.
+fn same_origin(origin: &str, host: &str) -> bool {
+    let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    let host = host.trim().to_ascii_lowercase();
+    ["http://", "https://"]
+        .iter()
+        .any(|scheme| origin.strip_prefix(scheme) == Some(host.as_str()))
+}
+
 fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
     let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
     if allowed.contains(&origin) {

@@ -224,6 +224,15 @@ impl ModelSlot {
         }
     }
 
+    /// The loaded model's fingerprint (`name:weights-sha:dimensions`), if
+    /// it is loaded; never loads it.
+    pub fn loaded_fingerprint(&self) -> Option<String> {
+        match self.state.try_lock().as_deref() {
+            Ok(State::Ready(e)) => Some(e.fingerprint().to_owned()),
+            _ => None,
+        }
+    }
+
     /// Marks the loaded model broken after it failed at run time.
     fn trip(&self, error: String) {
         tracing::warn!("embedding failed, answering from BM25 only: {error}");
