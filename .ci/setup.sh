@@ -14,6 +14,8 @@ setup_system() {
     command -v npm >/dev/null || missing+=(npm)
     # The status page test drives a real browser.
     command -v chromium >/dev/null || missing+=(chromium fonts-dejavu-core)
+    # The replica test puts HAProxy in front of three servers.
+    command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
     if ((${#missing[@]})); then
         echo "== installing ${missing[*]} (apt)" >&2
         local sudo=()
@@ -24,10 +26,11 @@ setup_system() {
 }
 
 setup_python() {
-    if ! .venv/bin/python -c 'import mcp, pytest, websocket' 2>/dev/null; then
-        echo "== installing the Python MCP SDK, pytest and websocket-client into .venv" >&2
+    if ! .venv/bin/python -c 'import mcp, pytest, websocket, kubernetes_validate' 2>/dev/null; then
+        echo "== installing the Python MCP SDK, pytest, websocket-client and kubernetes-validate into .venv" >&2
         python3 -m venv .venv
-        .venv/bin/pip install --quiet --disable-pip-version-check 'mcp>=1.25,<2' 'pytest>=8' 'websocket-client>=1.8'
+        .venv/bin/pip install --quiet --disable-pip-version-check 'mcp>=1.25,<2' 'pytest>=8' \
+            'websocket-client>=1.8' 'kubernetes-validate>=1.31'
     fi
     # The 2.x SDK (protocol 2026-07-28) cannot share an environment with 1.x;
     # tests/clients/sdk2_client.py runs under this interpreter.

@@ -23,6 +23,9 @@ class Browser:
         self.proc = subprocess.Popen(
             [chromium_binary(), "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
              "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+             # This machine has no internet: no background fetches to be refused.
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-quic",
              "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
              f"--user-data-dir={profile}", "--window-size=1280,1400", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -11,6 +11,7 @@ use crate::auth::{OAuthConfig, Rate};
 use crate::index::DataDir;
 use crate::mcp::HttpOptions;
 use crate::search::{Engine, Mode, ModelSlot};
+use crate::snapshot::{FolderEvent, SnapshotFolder};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -47,6 +48,12 @@ pub struct ServeArgs {
     /// Serve this snapshot file instead of the data dir, read-only (repeatable)
     #[arg(long, value_name = "FILE", conflicts_with = "refresh")]
     snapshot: Vec<PathBuf>,
+    /// Serve every *.twinmcp file in DIR instead of the data dir, and follow it: new and replaced files are swapped in, removed ones dropped (publish by copying, then renaming into DIR)
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["refresh", "snapshot"])]
+    snapshot_dir: Option<PathBuf>,
+    /// How often --snapshot-dir is looked at (5s, 1m)
+    #[arg(long, value_name = "INTERVAL", default_value = "10s", value_parser = super::update::parse_interval)]
+    snapshot_poll: std::time::Duration,
     /// Append one JSON line per tool or REST call to FILE (caller's key name, tool, library, latency, status; never a key)
     #[arg(long, value_name = "FILE")]
     audit_log: Option<PathBuf>,
@@ -59,7 +66,17 @@ pub struct ServeArgs {
 
 pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let slot = ModelSlot::new(context.model.clone(), context.data.models_dir());
-    let snapshots = if args.snapshot.is_empty() {
+    let mut folder = None;
+    let snapshots = if let Some(dir) = &args.snapshot_dir {
+        let private = SnapshotDir::create()?;
+        folder = Some(SnapshotFolder::new(
+            dir.clone(),
+            private.data.clone(),
+            crate::snapshot::DEFAULT_MAX_BYTES,
+            super::snapshot::installed_model(context)?,
+        ));
+        Some(private)
+    } else if args.snapshot.is_empty() {
         None
     } else {
         Some(SnapshotDir::unpack(context, &args.snapshot)?)
@@ -91,6 +108,18 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
             crate::pipeline::refresh_forever(workspace, every, &crate::pipeline::TracingSink)
         });
     }
+    let folder_state = folder.as_ref().map(SnapshotFolder::state);
+    if let Some(mut folder) = folder {
+        let every = args.snapshot_poll;
+        std::thread::spawn(move || {
+            loop {
+                for event in folder.sync() {
+                    log_folder_event(&event);
+                }
+                std::thread::sleep(every);
+            }
+        });
+    }
     let audit = match &args.audit_log {
         Some(path) => Some(Arc::new(
             crate::mcp::audit::AuditLog::open(path)
@@ -110,6 +139,7 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
                 allowed_origins: args.allowed_origin,
                 anonymous_rate: args.rate_limit,
                 audit,
+                snapshots: folder_state,
                 oauth: match (args.oauth_issuer, args.oauth_jwks) {
                     (Some(issuer), Some(jwks)) => Some(OAuthConfig {
                         issuer,
@@ -132,13 +162,24 @@ struct SnapshotDir {
     data: DataDir,
 }
 
+const PRIVATE_PREFIX: &str = "twinmcp-serve-";
+
 impl SnapshotDir {
-    fn unpack(context: &Context, files: &[PathBuf]) -> anyhow::Result<SnapshotDir> {
-        let root = std::env::temp_dir().join(format!("twinmcp-serve-{}", std::process::id()));
+    /// An empty private data dir, after removing those that processes no
+    /// longer running left behind (a replica killed with SIGKILL).
+    fn create() -> anyhow::Result<SnapshotDir> {
+        let temp = std::env::temp_dir();
+        remove_orphans(&temp);
+        let root = temp.join(format!("{PRIVATE_PREFIX}{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
-        let dir = SnapshotDir {
+        Ok(SnapshotDir {
             data: DataDir::open(&root)?,
-        };
+        })
+    }
+
+    fn unpack(context: &Context, files: &[PathBuf]) -> anyhow::Result<SnapshotDir> {
+        let dir = SnapshotDir::create()?;
+        let root = dir.data.root().to_owned();
         let installed = super::snapshot::installed_model(context)?;
         for file in files {
             let started = std::time::Instant::now();
@@ -157,6 +198,64 @@ impl SnapshotDir {
             );
         }
         Ok(dir)
+    }
+}
+
+/// Removes the private data dirs of processes that are gone (Linux: no
+/// `/proc/PID`); elsewhere none is removed.
+fn remove_orphans(temp: &std::path::Path) {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PRIVATE_PREFIX))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            tracing::info!("removing {}, left by process {pid}", entry.path().display());
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn log_folder_event(event: &FolderEvent) {
+    match event {
+        FolderEvent::Loaded {
+            file,
+            builds,
+            replaced,
+            seconds,
+        } => tracing::info!(
+            "serving {} ({builds} builds{}) after {seconds:.2} s",
+            file.display(),
+            if *replaced {
+                ", replacing older ones"
+            } else {
+                ""
+            }
+        ),
+        FolderEvent::Refused { file, error } => tracing::error!(
+            "refused {}: {error}; what was served stays served",
+            file.display()
+        ),
+        FolderEvent::Waiting { file } => {
+            tracing::info!("{} is still being written", file.display())
+        }
+        FolderEvent::Removed { file, builds } => tracing::info!(
+            "{} is gone: {builds} builds no other file carries were removed",
+            file.display()
+        ),
+        FolderEvent::Unreadable { error } => {
+            tracing::error!("cannot list the snapshot folder: {error}")
+        }
     }
 }
 

@@ -49,6 +49,9 @@ pub struct HttpOptions {
     pub oauth: Option<OAuthConfig>,
     /// Where every tool and REST call is recorded.
     pub audit: Option<Arc<super::audit::AuditLog>>,
+    /// With `--snapshot-dir`: `/health/ready` also waits for its first load
+    /// and for at least one served snapshot.
+    pub snapshots: Option<Arc<crate::snapshot::FolderState>>,
 }
 
 /// The OAuth side, once the server knows its own address.
@@ -74,6 +77,7 @@ struct Shared {
     engine: Arc<Engine>,
     oauth: Option<OAuth>,
     audit: Option<Arc<super::audit::AuditLog>>,
+    snapshots: Option<Arc<crate::snapshot::FolderState>>,
     /// `/mcp` needs a key even when none exists (then it answers 401): the
     /// server is not on loopback and only OAuth callers may use it.
     keys_always_required: bool,
@@ -146,6 +150,8 @@ pub async fn serve_http(
     let mut app = Router::new()
         .nest_service("/mcp", mcp_service())
         .route("/health", axum::routing::get(health))
+        .route("/health/live", axum::routing::get(live))
+        .route("/health/ready", axum::routing::get(ready))
         .route(page::PAGE_PATH, axum::routing::get(page::status))
         .route(page::LOGIN_PATH, axum::routing::post(page::login))
         .route(page::LOGOUT_PATH, axum::routing::post(page::logout))
@@ -170,6 +176,7 @@ pub async fn serve_http(
         engine: engine.clone(),
         oauth,
         audit: options.audit.clone(),
+        snapshots: options.snapshots.clone(),
         keys_always_required: !loopback,
     });
     let app = app
@@ -307,6 +314,21 @@ async fn admit(
         }
     }
     let path = request.uri().path();
+    // A replica whose snapshot folder is not loaded (starting, or nothing
+    // valid in it) would answer "unknown library": it says 503 instead, so
+    // that a load balancer retries another replica.
+    if let Some(Err(why)) = shared.snapshots.as_ref().map(|s| s.ready())
+        && (path.starts_with("/mcp") || path.starts_with("/api/"))
+    {
+        let mut response = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("not ready: {why}"),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1));
+        return response;
+    }
     if path == OAUTH_PATH || path.starts_with(&format!("{OAUTH_PATH}/")) {
         return match oauth_caller(&shared, headers) {
             Ok(subject) => match shared
@@ -327,6 +349,8 @@ async fn admit(
     // The status page itself shows a key form to anyone; what it shows
     // beyond that, and its search, need what /mcp needs.
     let is_public = path == "/health"
+        || path == "/health/live"
+        || path == "/health/ready"
         || path.starts_with(METADATA_PATH)
         || path == page::PAGE_PATH
         || path == page::LOGIN_PATH
@@ -609,6 +633,49 @@ fn unauthorized(message: &str) -> Response {
         HeaderValue::from_static("Bearer realm=\"twinmcp\""),
     );
     response
+}
+
+/// `GET /health/live`: the process answers (for a liveness probe).
+async fn live() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({ "status": "ok" }).to_string(),
+    )
+        .into_response()
+}
+
+/// `GET /health/ready`: 200 once the catalog opens and the model was tried
+/// and, with `--snapshot-dir`, once its first load is done and while it
+/// serves at least one snapshot; 503 with the reason otherwise (for a
+/// readiness probe or a load balancer's health check).
+async fn ready(State(shared): State<Arc<Shared>>) -> Response {
+    let engine = shared.engine.clone();
+    let catalog = tokio::task::spawn_blocking(move || engine.libraries().map(|_| ())).await;
+    let reason = match catalog {
+        Ok(Ok(())) if shared.engine.model().status() == "loading" => {
+            Some("the embedding model is loading")
+        }
+        Ok(Ok(())) => shared.snapshots.as_ref().and_then(|s| s.ready().err()),
+        Ok(Err(e)) => {
+            tracing::error!("/health/ready: the index cannot be read: {e}");
+            Some("the index cannot be read")
+        }
+        Err(_) => Some("internal error"),
+    };
+    let (status, body) = match reason {
+        None => (StatusCode::OK, json!({ "ready": true })),
+        Some(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "ready": false, "reason": why }),
+        ),
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// Liveness and readiness for anyone; the libraries and update jobs too

@@ -23,6 +23,7 @@
 //! and nothing is embedded again.
 
 mod export;
+mod folder;
 mod import;
 mod read;
 
@@ -31,6 +32,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use export::{ExportOptions, export};
+pub use folder::{FolderEvent, FolderState, SETTLE, SnapshotFolder};
 pub use import::{ImportReport, import};
 pub use read::{DEFAULT_MAX_BYTES, read_manifest, verify};
 
