@@ -303,6 +303,22 @@ def test_a_damaged_or_removed_file_and_readiness(twinmcp_bin, data_dir, tmp_path
             assert time.time() < deadline, replica.log.read_text()
             time.sleep(0.1)
         assert serves(replica, SPROCKETS)
+
+        # The same library in two files: removing the one served from keeps
+        # the library, read again from the other, without a gap.
+        publish(second, folder, "z-sprockets.twinmcp")
+        deadline = time.time() + 2 * POLL + 1
+        while "z-sprockets.twinmcp (1 builds, replacing" not in replica.log.read_text():
+            assert time.time() < deadline, replica.log.read_text()
+            time.sleep(0.1)
+        (folder / "z-sprockets.twinmcp").unlink()
+        deadline = time.time() + 2 * POLL + 1
+        while "z-sprockets.twinmcp is gone" not in replica.log.read_text():
+            assert serves(replica, SPROCKETS)
+            assert time.time() < deadline, replica.log.read_text()
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert serves(replica, SPROCKETS)
         private = [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob(f"twinmcp-serve-{replica.proc.pid}")]
         assert len(private) == 1
         builds = list((private[0] / "builds").iterdir())

@@ -163,7 +163,7 @@ impl SnapshotFolder {
                 .remove(&file)
                 .map(|s| s.builds)
                 .unwrap_or_default();
-            match self.remove_unclaimed(&served) {
+            match self.release(&served) {
                 Ok(builds) => events.push(FolderEvent::Removed { file, builds }),
                 Err(e) => events.push(FolderEvent::Refused {
                     file,
@@ -249,7 +249,7 @@ impl SnapshotFolder {
                     .filter(|b| !builds.contains(b))
                     .collect();
                 let replaced = report.builds.iter().any(|b| b.3) || !dropped.is_empty();
-                if let Err(e) = self.remove_unclaimed(&dropped) {
+                if let Err(e) = self.release(&dropped) {
                     tracing::warn!("{}: an old build could not be removed: {e}", file.display());
                 }
                 FolderEvent::Loaded {
@@ -269,13 +269,26 @@ impl SnapshotFolder {
         }
     }
 
-    /// Removes the builds of `builds` that no served file carries; returns
-    /// how many were removed.
-    fn remove_unclaimed(&self, builds: &[(String, String)]) -> Result<usize, SnapshotError> {
-        let claimed: HashSet<&(String, String)> =
-            self.served.values().flat_map(|s| &s.builds).collect();
+    /// Stops serving `builds` from the file that carried them. Another
+    /// served file that carries one of them is read again (now, or at the
+    /// next sync), since its own build of it was replaced when the first
+    /// was loaded; the builds no other file carries are removed. Returns how
+    /// many were removed.
+    fn release(&mut self, builds: &[(String, String)]) -> Result<usize, SnapshotError> {
+        let sharers: Vec<PathBuf> = self
+            .served
+            .iter()
+            .filter(|(_, s)| s.builds.iter().any(|b| builds.contains(b)))
+            .map(|(path, _)| path.clone())
+            .collect();
+        let mut kept: HashSet<(String, String)> = HashSet::new();
+        for path in sharers {
+            if let Some(served) = self.served.remove(&path) {
+                kept.extend(served.builds);
+            }
+        }
         let unclaimed: Vec<&(String, String)> =
-            builds.iter().filter(|b| !claimed.contains(b)).collect();
+            builds.iter().filter(|b| !kept.contains(*b)).collect();
         if unclaimed.is_empty() {
             return Ok(0);
         }
