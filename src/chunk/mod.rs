@@ -40,12 +40,15 @@ pub struct Chunk {
     /// 1-based inclusive line range in the source file.
     pub start_line: u32,
     pub end_line: u32,
+    /// From a section about an item that is not public API.
+    pub internal: bool,
 }
 
 /// Splits every section of `doc` into chunks no longer than the limits allow.
 pub fn chunk_document(doc: &Document, limits: ChunkLimits) -> Vec<Chunk> {
     let mut chunks = Vec::new();
     for section in &join_small_sections(&doc.sections, limits) {
+        let first = chunks.len();
         let mut part: Vec<Block> = Vec::new();
         let mut size = 0;
         for block in &section.blocks {
@@ -66,6 +69,9 @@ pub fn chunk_document(doc: &Document, limits: ChunkLimits) -> Vec<Chunk> {
             }
         }
         chunks.extend(make_chunk(&section.breadcrumb, &part));
+        for chunk in &mut chunks[first..] {
+            chunk.internal = section.internal;
+        }
     }
     chunks
 }
@@ -147,6 +153,7 @@ fn make_chunk(breadcrumb: &[String], blocks: &[Block]) -> Option<Chunk> {
         code,
         start_line: blocks.iter().map(|b| b.start_line).min().unwrap_or(1),
         end_line: blocks.iter().map(|b| b.end_line).max().unwrap_or(1),
+        internal: false,
     })
 }
 

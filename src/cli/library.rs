@@ -126,6 +126,7 @@ pub fn search(context: &Context, args: SearchArgs) -> anyhow::Result<()> {
     engine.fusion = args.ranking.fusion();
     engine.name_bonus = args.ranking.name_bonus;
     engine.code_weight = args.ranking.code_weight;
+    engine.internal_weight = args.ranking.internal_weight;
     let ranked = engine.search(&args.library, &args.query, args.mode, 40)?;
     let answer = assemble_answer(ranked.hits, args.tokens, 20);
     if args.json {

@@ -89,6 +89,10 @@ pub struct RankingArgs {
     /// questions that name no API (1 treats them like prose docs)
     #[arg(long, env = "TWINMCP_CODE_WEIGHT", default_value_t = 0.8)]
     pub code_weight: f32,
+    /// Weight of sections about documented items that are not public API
+    /// (`pub(crate)`, private), so that public items come first
+    #[arg(long, env = "TWINMCP_INTERNAL_WEIGHT", default_value_t = 0.8)]
+    pub internal_weight: f32,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

@@ -87,6 +87,7 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
     engine.fusion = args.ranking.fusion();
     engine.name_bonus = args.ranking.name_bonus;
     engine.code_weight = args.ranking.code_weight;
+    engine.internal_weight = args.ranking.internal_weight;
     let mut projects = Vec::new();
     for dir in &args.project {
         projects.push(

@@ -93,6 +93,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("builds", "id_offset", "INTEGER NOT NULL DEFAULT 0"),
     // JSON of `IndexOptions`; NULL in catalogs from before it was stored.
     ("libraries", "options", "TEXT"),
+    // 1 for a chunk about an item that is not public API.
+    ("chunks", "internal", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 /// A library: what the catalog records about it, as listed to users and to
@@ -194,6 +196,8 @@ pub struct StoredChunk {
     pub start_line: u32,
     pub end_line: u32,
     pub tokens: u32,
+    /// About an item that is not public API.
+    pub internal: bool,
 }
 
 fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
@@ -494,8 +498,8 @@ impl Catalog {
         self.conn
             .prepare_cached(
                 "INSERT INTO chunks (id, build_id, document_id, breadcrumb, text, code, path,
-                                     start_line, end_line, tokens, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                     start_line, end_line, tokens, hash, internal)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
                 id,
@@ -508,7 +512,8 @@ impl Catalog {
                 row.start_line,
                 row.end_line,
                 row.tokens,
-                row.hash
+                row.hash,
+                row.internal
             ])?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -569,7 +574,8 @@ impl Catalog {
         let chunks = self
             .conn
             .prepare(
-                "SELECT id - ?2, document_id, breadcrumb, text, code, path, start_line, end_line, tokens, hash
+                "SELECT id - ?2, document_id, breadcrumb, text, code, path, start_line, end_line, tokens, hash,
+                        internal
                  FROM chunks WHERE build_id = ?1 ORDER BY id",
             )?
             .query_map([build_id, id_offset], |r| {
@@ -584,6 +590,7 @@ impl Catalog {
                     end_line: r.get(7)?,
                     tokens: r.get(8)?,
                     hash: r.get(9)?,
+                    internal: r.get(10)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -675,7 +682,7 @@ impl Catalog {
             .conn
             .prepare_cached("SELECT id, title FROM documents WHERE build_id = ?1 AND hash = ?2")?;
         let mut chunks = self.conn.prepare_cached(
-            "SELECT breadcrumb, text, code, start_line, end_line, tokens, hash
+            "SELECT breadcrumb, text, code, start_line, end_line, tokens, hash, internal
              FROM chunks WHERE document_id = ?1 ORDER BY id",
         )?;
         for hash in hashes {
@@ -703,6 +710,7 @@ impl Catalog {
                         code: r.get(2)?,
                         start_line: r.get(3)?,
                         end_line: r.get(4)?,
+                        internal: r.get(7)?,
                     },
                     tokens: r.get(5)?,
                     hash: r.get(6)?,
@@ -717,7 +725,8 @@ impl Catalog {
     /// Loads chunks by id, in the order given; unknown ids are skipped.
     pub fn chunks(&self, ids: &[i64]) -> Result<Vec<StoredChunk>, IndexError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT c.id, c.breadcrumb, c.text, c.path, d.title, c.start_line, c.end_line, c.tokens
+            "SELECT c.id, c.breadcrumb, c.text, c.path, d.title, c.start_line, c.end_line, c.tokens,
+                    c.internal
              FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?1",
         )?;
         let mut out = Vec::with_capacity(ids.len());
@@ -733,6 +742,7 @@ impl Catalog {
                         start_line: r.get(5)?,
                         end_line: r.get(6)?,
                         tokens: r.get(7)?,
+                        internal: r.get(8)?,
                     })
                 })
                 .optional()?;
@@ -856,6 +866,9 @@ pub struct ChunkRow {
     pub end_line: u32,
     pub tokens: u32,
     pub hash: String,
+    /// About an item that is not public API (absent in older snapshots).
+    #[serde(default)]
+    pub internal: bool,
 }
 
 /// A library from the columns id, title, description, source, rules,

@@ -135,6 +135,7 @@ impl IndexWriter {
             end_line: chunk.end_line,
             tokens,
             hash: hash.to_owned(),
+            internal: chunk.internal,
         };
         let chunk_id = self
             .catalog

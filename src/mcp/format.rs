@@ -212,6 +212,7 @@ mod tests {
                 start_line: 1,
                 end_line: 9,
                 tokens: 40,
+                internal: false,
             },
         }
     }

@@ -146,6 +146,7 @@ fn finish_section(doc: &mut Document, current: &mut Section) {
         Section {
             breadcrumb,
             blocks: Vec::new(),
+            internal: false,
         },
     );
     if !done.blocks.is_empty() {

@@ -15,7 +15,7 @@ pub use rst::parse_rst;
 
 /// Version of what parsing and chunking produce from a file. Bump it when
 /// either changes, so that indexes do not reuse chunks made the old way.
-pub const PARSER_VERSION: u32 = 3;
+pub const PARSER_VERSION: u32 = 5;
 
 /// Reads a file named by `include_str!` in a doc attribute, relative to the
 /// including file; `None` when it cannot or should not be inlined. Injected
@@ -111,6 +111,9 @@ pub struct Section {
     /// Heading path from the document root to this section, outermost first.
     pub breadcrumb: Vec<String>,
     pub blocks: Vec<Block>,
+    /// Documents an item that is not public API (`pub(crate)`, private):
+    /// indexed, and ranked below public items.
+    pub internal: bool,
 }
 
 impl Section {

@@ -118,6 +118,7 @@ fn push_section(doc: &mut Document, section: &mut Section) {
         Section {
             breadcrumb,
             blocks: Vec::new(),
+            internal: false,
         },
     );
     if !done.blocks.is_empty() {

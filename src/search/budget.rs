@@ -123,6 +123,7 @@ mod tests {
                 start_line: 1,
                 end_line: 2,
                 tokens,
+                internal: false,
             },
             score: 1.0,
         }

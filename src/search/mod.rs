@@ -102,6 +102,8 @@ pub struct Engine {
     pub name_bonus: f32,
     /// Score factor for API items from source code when the query names no API.
     pub code_weight: f32,
+    /// Score factor of sections about items that are not public API.
+    pub internal_weight: f32,
     /// Candidates taken from each retriever before fusion.
     pub depth: usize,
     /// The versions the served projects lock (`serve --project`), by
@@ -140,6 +142,7 @@ impl Engine {
             mode: Mode::Hybrid,
             name_bonus: 1.0,
             code_weight: 0.8,
+            internal_weight: 0.8,
             depth: 50,
             project_versions: HashMap::new(),
         })
@@ -283,6 +286,10 @@ impl Engine {
     ) -> Result<Ranked, SearchError> {
         let open = self.open_build(&library, &build)?;
         let depth = self.depth.max(limit);
+        // A pasted diagnostic: its file:line:col locations are the user's,
+        // not the docs' words; and its message lives in source code.
+        let pasted = pasted_message(query);
+        let query = pasted.as_deref().unwrap_or(query);
         // BM25 runs while the query is embedded (the longer of the two), on
         // a scoped thread rather than rayon's pool: a rayon worker waiting
         // for the query pool would take on other requests meanwhile, each
@@ -355,10 +362,20 @@ impl Engine {
                 (Mode::Hybrid, Fusion::Rrf { k, .. }) => 1.0 / (k + 1.0),
                 _ => 0.5 * hits.iter().map(|h| h.score).fold(0.0f32, f32::max),
             };
-        if self.code_weight != 1.0 && !names_an_api(query) {
+        let (code_weight, internal_weight) = if pasted.is_some() {
+            (1.0, 1.0)
+        } else if names_an_api(query) {
+            (1.0, self.internal_weight)
+        } else {
+            (self.code_weight, self.internal_weight)
+        };
+        if code_weight != 1.0 || internal_weight != 1.0 {
             for hit in &mut hits {
                 if is_source_code(&hit.chunk.path) {
-                    hit.score *= self.code_weight;
+                    hit.score *= code_weight;
+                }
+                if hit.chunk.internal {
+                    hit.score *= internal_weight;
                 }
             }
             hits.sort_by(|a, b| {
@@ -498,6 +515,52 @@ fn names_an_api(query: &str) -> bool {
     query.split_whitespace().count() <= LOOKUP_WORDS && !query_identifiers(query).is_empty()
 }
 
+/// A query that holds a compiler's or linter's diagnostic, as pasted from a
+/// terminal: some line starts with a location (`src/app.py:12:5:`,
+/// `--> cli.py:88:15`, `main.go:7:`). Returns the query without its
+/// locations; `None` for any other query.
+fn pasted_message(query: &str) -> Option<String> {
+    let mut found = false;
+    let lines: Vec<String> = query
+        .lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            let rest = trimmed.strip_prefix("-->").map_or(trimmed, str::trim_start);
+            let (head, tail) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            if is_location(head) {
+                found = true;
+                tail.trim().to_owned()
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    let cleaned = lines.join("\n").trim().to_owned();
+    (found && !cleaned.is_empty()).then_some(cleaned)
+}
+
+/// `path.ext:LINE`, `path.ext:LINE:COL`, with an optional trailing colon.
+fn is_location(token: &str) -> bool {
+    let token = token.trim_end_matches(':');
+    let mut parts = token.rsplitn(3, ':');
+    let last = parts.next().unwrap_or("");
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !numeric(last) {
+        return false;
+    }
+    let (line_or_path, path) = (parts.next().unwrap_or(""), parts.next());
+    let path = match path {
+        Some(path) if numeric(line_or_path) => path,
+        Some(_) => return false,
+        None => line_or_path,
+    };
+    path.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty()
+            && (1..=5).contains(&ext.len())
+            && ext.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
 /// Whether `path` is a source file whose API items were extracted (not an example).
 fn is_source_code(path: &str) -> bool {
     matches!(
@@ -620,6 +683,31 @@ pub fn default_data_dir() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pasted_diagnostics_lose_their_locations() {
+        assert_eq!(
+            pasted_message("app/__main__.py:3:8: F401 [*] `sys` imported but unused").as_deref(),
+            Some("F401 [*] `sys` imported but unused")
+        );
+        assert_eq!(
+            pasted_message("F541 [*] f-string without any placeholders\n --> cli.py:88:15")
+                .as_deref(),
+            Some("F541 [*] f-string without any placeholders")
+        );
+        assert_eq!(
+            pasted_message("main.go:7: undefined: foo").as_deref(),
+            Some("undefined: foo")
+        );
+        for question in [
+            "how do I retry a job",
+            "tokio::time::timeout",
+            "version 1.2:3",
+            "a.b:c",
+        ] {
+            assert_eq!(pasted_message(question), None, "{question}");
+        }
+    }
 
     #[test]
     fn queries_name_identifiers_in_code_styles() {

@@ -187,6 +187,7 @@ pub fn parse_example(source: &str, path: &str, language: Language) -> Document {
     let mut section = Section {
         breadcrumb: vec![format!("Example: {path}")],
         blocks: Vec::new(),
+        internal: false,
     };
     let lines: Vec<&str> = source.lines().collect();
     let mut start = 0;
@@ -313,7 +314,11 @@ fn module_sections(
             {
                 blocks[0].kind = BlockKind::Heading;
             }
-            Section { breadcrumb, blocks }
+            Section {
+                breadcrumb,
+                blocks,
+                internal: false,
+            }
         })
         .collect();
     (parsed.title, sections)

@@ -1,11 +1,14 @@
 //! Rust: `pub` items with `///` docs, `//!` module docs, `#[doc = include_str!(…)]`,
-//! and items declared inside wrapper macros (`cfg_rt! { … }`).
+//! and items declared inside wrapper macros (`cfg_rt! { … }`). Documented items
+//! that are not public API (`pub(crate)`, private, inside a private module)
+//! are kept too, marked internal: in an application or a tool they can be
+//! the only documentation of what its users see (a linter's rules).
 
 use tree_sitter::Node;
 
 use super::walk::{self, Ctx, DocFormat, DocLines, MAX_SCOPE_DEPTH, named_children};
 use super::{Grammar, module_path};
-use crate::parse::{Document, Include};
+use crate::parse::{Block, BlockKind, Document, Include};
 
 pub(super) fn extract(
     source: &str,
@@ -38,6 +41,7 @@ pub(super) fn extract(
         }
     }
     rust.items(&mut cx, root, &[], Scope::default(), &DocLines::new());
+    attach_messages(&mut cx, root);
     let title = cx.emit_module_docs(&inner, DocFormat::Markdown);
     cx.into_document(title)
 }
@@ -47,8 +51,10 @@ pub(super) fn extract(
 struct Scope {
     /// Items are public API without `pub` (trait bodies, enum variants, trait impls).
     implicit_pub: bool,
-    /// Inside `#[cfg(test)]` or a private module: nothing is API.
+    /// Inside `#[cfg(test)]`: nothing is indexed.
     hidden: bool,
+    /// Inside a container that is not public: nothing is public API.
+    internal: bool,
 }
 
 struct Rust<'i> {
@@ -88,7 +94,7 @@ impl Rust<'_> {
             if docs.is_empty() {
                 docs = std::mem::take(&mut outer_docs);
             }
-            let public = scope.implicit_pub || is_pub(cx, node);
+            let public = !scope.internal && (scope.implicit_pub || is_pub(cx, node));
             let name = cx.field_text(node, "name").map(str::to_owned);
             let body = node.child_by_field_name("body");
             let sig_end = body.map_or(node.end_byte(), |b| b.start_byte());
@@ -101,47 +107,45 @@ impl Rust<'_> {
                 | "type_item"
                 | "associated_type"
                 | "union_item" => {
-                    if public && let Some(name) = name {
+                    if let Some(name) = name {
                         child_path.push(name);
                         let end = if kind == "function_item" {
                             sig_end
                         } else {
                             value_cut(cx, node)
                         };
-                        cx.emit(&child_path, node, end, node, &docs, DocFormat::Markdown);
+                        emit(cx, public, &child_path, node, end, &docs);
                     }
                 }
                 "struct_item" | "enum_item" | "trait_item" => {
                     let Some(name) = name else { continue };
                     child_path.push(name);
-                    if public {
-                        cx.emit(&child_path, node, sig_end, node, &docs, DocFormat::Markdown);
-                    }
+                    emit(cx, public, &child_path, node, sig_end, &docs);
                     if let Some(body) = body {
                         let inner = Scope {
                             implicit_pub: kind != "struct_item",
-                            hidden: !public,
+                            hidden: false,
+                            internal: !public,
                         };
                         self.items(cx, body, &child_path, inner, &DocLines::new());
                     }
                 }
                 "field_declaration" | "enum_variant" => {
-                    if public && let Some(name) = name {
+                    if let Some(name) = name {
                         child_path.push(name);
                         let end = cx.text(node).trim_end_matches(',').len() + node.start_byte();
-                        cx.emit(&child_path, node, end, node, &docs, DocFormat::Markdown);
+                        emit(cx, public, &child_path, node, end, &docs);
                     }
                 }
                 "mod_item" => {
                     let Some(name) = name else { continue };
                     child_path.push(name);
-                    if public {
-                        cx.emit(&child_path, node, sig_end, node, &docs, DocFormat::Markdown);
-                    }
+                    emit(cx, public, &child_path, node, sig_end, &docs);
                     if let Some(body) = body {
                         let inner = Scope {
                             implicit_pub: false,
-                            hidden: !public,
+                            hidden: false,
+                            internal: !public,
                         };
                         self.items(cx, body, &child_path, inner, &DocLines::new());
                     }
@@ -158,6 +162,7 @@ impl Rust<'_> {
                         let inner = Scope {
                             implicit_pub: node.child_by_field_name("trait").is_some(),
                             hidden: false,
+                            internal: scope.internal,
                         };
                         self.items(cx, body, &child_path, inner, &DocLines::new());
                     }
@@ -289,6 +294,104 @@ impl Attrs {
 fn is_outer_doc(comment: &str) -> bool {
     (comment.starts_with("///") && !comment.starts_with("////"))
         || (comment.starts_with("/**") && !comment.starts_with("/***") && comment != "/**/")
+}
+
+/// A message string: its first and last line, and its text.
+type Message = (u32, u32, String);
+
+/// Most messages kept per type, and the longest kept.
+const MAX_MESSAGES: usize = 8;
+const MAX_MESSAGE_BYTES: usize = 300;
+
+/// The user-facing strings of a type's trait impls in this file (a lint
+/// rule's `message`, an error's `Display`), added to the type's own section
+/// as a "Messages" block, so that a pasted message finds the item that
+/// emits it. Placeholders (`{name}`) stay as they are.
+fn attach_messages(cx: &mut Ctx<'_>, root: Node<'_>) {
+    let mut found: Vec<(String, Vec<Message>)> = Vec::new();
+    for node in named_children(root) {
+        if node.kind() != "impl_item" || node.child_by_field_name("trait").is_none() {
+            continue;
+        }
+        let (Some(ty), Some(body)) = (
+            node.child_by_field_name("type")
+                .and_then(|t| type_name(cx, t)),
+            node.child_by_field_name("body"),
+        ) else {
+            continue;
+        };
+        let mut messages = Vec::new();
+        collect_strings(cx, body, 0, &mut messages);
+        if messages.is_empty() {
+            continue;
+        }
+        match found.iter_mut().find(|(name, _)| *name == ty) {
+            Some((_, all)) => all.extend(messages),
+            None => found.push((ty, messages)),
+        }
+    }
+    for (ty, mut messages) in found {
+        let qualified = cx.qualify(&[ty]);
+        let Some(section) = cx
+            .sections
+            .iter_mut()
+            .find(|s| s.breadcrumb.len() == 1 && s.breadcrumb[0] == qualified)
+        else {
+            continue;
+        };
+        let mut seen = std::collections::HashSet::new();
+        messages.retain(|(_, _, m)| seen.insert(m.clone()));
+        messages.truncate(MAX_MESSAGES);
+        let list: Vec<String> = messages.iter().map(|(_, _, m)| format!("- {m}")).collect();
+        section.blocks.push(Block {
+            kind: BlockKind::Prose,
+            text: format!("Messages:\n{}", list.join("\n")),
+            start_line: messages.iter().map(|m| m.0).min().unwrap_or(1),
+            end_line: messages.iter().map(|m| m.1).max().unwrap_or(1),
+        });
+    }
+}
+
+/// String literals under `node` that read as a message: several words, or
+/// words around a placeholder; not paths, identifiers or format specs.
+fn collect_strings(cx: &Ctx<'_>, node: Node<'_>, depth: usize, out: &mut Vec<Message>) {
+    if depth > 40 || out.len() >= 4 * MAX_MESSAGES {
+        return;
+    }
+    if matches!(node.kind(), "string_literal" | "raw_string_literal") {
+        let text = cx.text(node);
+        let inner = text
+            .trim_start_matches('b')
+            .trim_start_matches('r')
+            .trim_matches('#')
+            .trim_matches('"');
+        let words = inner
+            .split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphabetic));
+        if words.count() >= 3 && inner.len() <= MAX_MESSAGE_BYTES && !inner.contains('\n') {
+            out.push((cx.line(node), cx.end_line(node), inner.to_owned()));
+        }
+        return;
+    }
+    for child in named_children(node) {
+        collect_strings(cx, child, depth + 1, out);
+    }
+}
+
+/// A documented item's section: public API, or marked internal.
+fn emit(
+    cx: &mut Ctx<'_>,
+    public: bool,
+    path: &[String],
+    node: Node<'_>,
+    end: usize,
+    docs: &DocLines,
+) {
+    if public {
+        cx.emit(path, node, end, node, docs, DocFormat::Markdown);
+    } else {
+        cx.emit_internal(path, node, end, node, docs, DocFormat::Markdown);
+    }
 }
 
 /// `pub` exactly: `pub(crate)` and friends are not public API.

@@ -49,11 +49,8 @@ mod tests {
 }
 "#;
     let doc = parse_code(src, "src/time/timeout.rs", Language::Rust, &|_| None).unwrap();
-    let names: Vec<String> = doc
-        .sections
-        .iter()
-        .map(|s| s.breadcrumb.join(" › "))
-        .collect();
+    assert_eq!(internal_names(&doc), ["time::timeout::helper"]);
+    let names = names(&doc);
     assert_eq!(
         names,
         [
@@ -175,9 +172,20 @@ fn module_paths_drop_src_and_mod_files() {
     );
 }
 
+/// The names of the public sections.
 fn names(doc: &Document) -> Vec<String> {
     doc.sections
         .iter()
+        .filter(|s| !s.internal)
+        .map(|s| s.breadcrumb.join(" › "))
+        .collect()
+}
+
+/// The names of the sections about items that are not public API.
+fn internal_names(doc: &Document) -> Vec<String> {
+    doc.sections
+        .iter()
+        .filter(|s| s.internal)
         .map(|s| s.breadcrumb.join(" › "))
         .collect()
 }
@@ -608,6 +616,11 @@ mod tests {
             "task::blocking::Error::Elapsed"
         ]
     );
+    // Documented, not public: kept, marked internal; tests still skipped.
+    assert_eq!(
+        internal_names(&doc),
+        ["task::blocking::Config::secret", "task::blocking::internal"]
+    );
     let section = &doc.sections[0];
     assert_eq!(
         section.blocks[0].text,
@@ -646,4 +659,117 @@ fn broken_source_is_parsed_partially_and_never_panics() {
             parse_code(sample, &path, grammar.language, &|_| None).unwrap();
         }
     }
+}
+
+#[test]
+fn rust_internal_rules_get_their_trait_impl_messages() {
+    let src = r#"use crate::Violation;
+
+/// ## What it does
+/// Checks for unused variables.
+#[derive(ViolationMetadata)]
+pub(crate) struct UnusedVariable {
+    pub name: String,
+}
+
+impl Violation for UnusedVariable {
+    fn message(&self) -> String {
+        let UnusedVariable { name } = self;
+        format!("Local variable `{name}` is assigned to but never used")
+    }
+
+    fn fix_title(&self) -> Option<String> {
+        Some(format!("Remove assignment to unused variable `{}`", self.name))
+    }
+}
+
+impl UnusedVariable {
+    fn helper(&self) -> &str {
+        "not a message of a trait impl"
+    }
+}
+"#;
+    let doc = extract(src, "src/rules/pyflakes/rules/unused_variable.rs");
+    assert_eq!(
+        internal_names(&doc),
+        ["rules::pyflakes::rules::unused_variable::UnusedVariable"]
+    );
+    let section = &doc.sections[0];
+    let messages = section.blocks.last().unwrap();
+    assert_eq!(
+        messages.text,
+        "Messages:\n- Local variable `{name}` is assigned to but never used\n\
+         - Remove assignment to unused variable `{}`"
+    );
+    assert_eq!((messages.start_line, messages.end_line), (13, 17));
+}
+
+#[test]
+fn python_detached_docstrings_and_docstring_bounded_ranges() {
+    let src = r#"_shared_docs = {}
+
+_shared_docs["to_sql"] = """
+Write records stored in a DataFrame to a SQL database.
+
+Parameters
+----------
+name : str
+"""
+
+_merge_doc = dedent("""
+Merge DataFrame or named Series objects.
+
+Returns
+-------
+DataFrame
+""")
+
+add_newdoc('numpy._core.multiarray', 'array',
+    """
+    array(object, dtype=None)
+
+    Create an array.
+    """)
+
+add_newdoc('numpy._core', 'flatiter', ('base',
+    """
+    A reference to the array that is iterated over.
+    """))
+
+NAME = "short"
+
+class Frame:
+    """A table.
+
+    Two-dimensional.
+    """
+
+    def a(self):
+        """First."""
+        return 1
+
+    def b(self):
+        """Second."""
+        return 2
+"#;
+    let doc = extract(src, "pkg/core/frame.py");
+    assert_eq!(
+        names(&doc),
+        [
+            "pkg.core.frame.to_sql",
+            "pkg.core.frame._merge_doc",
+            "numpy._core.multiarray.array",
+            "numpy._core.flatiter.base",
+            "pkg.core.frame.Frame",
+            "pkg.core.frame.Frame.a",
+            "pkg.core.frame.Frame.b",
+        ]
+    );
+    let frame = doc
+        .sections
+        .iter()
+        .find(|s| s.breadcrumb[0] == "pkg.core.frame.Frame")
+        .unwrap();
+    let end = frame.blocks.iter().map(|b| b.end_line).max().unwrap();
+    assert_eq!(end, 37, "the class's section ends with its docstring");
 }

@@ -157,7 +157,27 @@ impl<'s> Ctx<'s> {
         self.sections.push(Section {
             breadcrumb: vec![qualified],
             blocks: all,
+            internal: false,
         });
+    }
+
+    /// [`Ctx::emit`] for an item that is not public API: a section marked
+    /// internal, ranked below public items.
+    #[allow(clippy::too_many_arguments)]
+    pub fn emit_internal(
+        &mut self,
+        path: &[String],
+        head: Node<'_>,
+        sig_end: usize,
+        item: Node<'_>,
+        docs: &DocLines,
+        format: DocFormat,
+    ) {
+        let before = self.sections.len();
+        self.emit(path, head, sig_end, item, docs, format);
+        for section in &mut self.sections[before..] {
+            section.internal = true;
+        }
     }
 
     /// Module-level documentation (`//!`, a module docstring, a package comment).
