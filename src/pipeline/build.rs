@@ -7,7 +7,10 @@ use std::time::Instant;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::files::{Files, Prepared, apply_chunk_limit, apply_file_limit, document_hash, hex};
+use super::files::{
+    Files, Prepared, apply_chunk_limit, apply_file_limit, document_hash,
+    drop_internal_of_libraries, hex,
+};
 use super::{BuildReport, EventSink, IndexEvent, PipelineError, Workspace};
 use crate::chunk::{Chunk, ChunkLimits, chunk_document};
 use crate::embed::{BertEmbedder, Embedder, locate_model};
@@ -174,6 +177,7 @@ pub(super) fn build_version(
             message: format!("{path}: {why}; skipped"),
         });
     }
+    drop_internal_of_libraries(&mut prepared);
     let (over_files, over_chunks) = apply_chunk_limit(&mut prepared, options.max_chunks);
     if over_files > 0 {
         sink.event(IndexEvent::Warning {

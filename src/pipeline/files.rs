@@ -164,6 +164,47 @@ pub(super) struct Prepared {
     pub known_tokens: Option<Vec<u32>>,
 }
 
+/// Least share of a build's API sections that must be internal (documented
+/// items that are not public API) for them to be kept.
+pub(super) const INTERNAL_SHARE: f64 = 0.5;
+
+/// Keeps the internal sections only where they are most of the API
+/// sections: an application or a tool (a linter's rules are internal
+/// structs) rather than a library, whose public API is what its users
+/// read and whose internals would only crowd it out. Returns how many were
+/// dropped.
+pub(super) fn drop_internal_of_libraries(prepared: &mut [Prepared]) -> usize {
+    let internal: usize = prepared
+        .iter()
+        .map(|p| p.chunks.iter().filter(|c| c.internal).count())
+        .sum();
+    let api: usize = prepared
+        .iter()
+        .map(|p| p.chunks.iter().filter(|c| c.internal || is_api(c)).count())
+        .sum();
+    if internal == 0 || internal as f64 >= INTERNAL_SHARE * api as f64 {
+        return 0;
+    }
+    for p in prepared.iter_mut() {
+        let keep: Vec<bool> = p.chunks.iter().map(|c| !c.internal).collect();
+        if keep.iter().all(|k| *k) {
+            continue;
+        }
+        let mut flags = keep.iter();
+        p.chunks.retain(|_| *flags.next().unwrap_or(&true));
+        if let Some(tokens) = &mut p.known_tokens {
+            let mut flags = keep.iter();
+            tokens.retain(|_| *flags.next().unwrap_or(&true));
+        }
+    }
+    internal
+}
+
+/// A public API item's chunk: its text opens with the item's signature.
+fn is_api(chunk: &Chunk) -> bool {
+    chunk.text.starts_with("```") && !chunk.code.is_empty() && chunk.breadcrumb.len() == 1
+}
+
 /// Keeps whole files while their chunks fit in `max`, prose first; returns
 /// the files left out and their chunk count.
 pub(super) fn apply_chunk_limit(prepared: &mut Vec<Prepared>, max: usize) -> (usize, usize) {
@@ -226,4 +267,57 @@ pub(super) fn select_versions(rule: &str, tags: &[String]) -> Result<Vec<String>
         )));
     }
     Ok(wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(name: &str, internal: bool) -> Chunk {
+        Chunk {
+            breadcrumb: vec![name.to_owned()],
+            text: format!("```rust\nfn {name}()\n```\n\nDocs."),
+            code: format!("```rust\nfn {name}()\n```"),
+            start_line: 1,
+            end_line: 2,
+            internal,
+        }
+    }
+
+    fn file(chunks: Vec<Chunk>) -> Prepared {
+        let n = chunks.len();
+        Prepared {
+            path: "src/lib.rs".into(),
+            title: None,
+            hash: String::new(),
+            chunks,
+            known_tokens: Some(vec![7; n]),
+        }
+    }
+
+    #[test]
+    fn internal_items_stay_only_where_they_are_most_of_the_api() {
+        // A library: public API first, its internals dropped (tokens too).
+        let mut library = vec![file(vec![
+            chunk("a", false),
+            chunk("b", true),
+            chunk("c", false),
+        ])];
+        assert_eq!(drop_internal_of_libraries(&mut library), 1);
+        let names: Vec<&str> = library[0]
+            .chunks
+            .iter()
+            .map(|c| c.breadcrumb[0].as_str())
+            .collect();
+        assert_eq!(names, ["a", "c"]);
+        assert_eq!(library[0].known_tokens.as_deref(), Some(&[7, 7][..]));
+        // A tool whose documented items are mostly internal keeps them.
+        let mut tool = vec![file(vec![
+            chunk("a", false),
+            chunk("b", true),
+            chunk("c", true),
+        ])];
+        assert_eq!(drop_internal_of_libraries(&mut tool), 0);
+        assert_eq!(tool[0].chunks.len(), 3);
+    }
 }

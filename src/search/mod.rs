@@ -598,8 +598,9 @@ fn boost_named_items(query: &str, hits: &mut [Hit], bonus: f32) {
     if names.is_empty() || hits.is_empty() || query.split_whitespace().count() > LOOKUP_WORDS {
         return;
     }
+    // The public item of that name, not an internal one that shares it.
     for hit in hits.iter_mut() {
-        if names.contains(&item_name(&hit.chunk.breadcrumb)) {
+        if !hit.chunk.internal && names.contains(&item_name(&hit.chunk.breadcrumb)) {
             hit.score += bonus;
         }
     }
