@@ -341,6 +341,34 @@ mod tests {
     }
 
     #[test]
+    fn a_file_still_being_written_waits() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("snapshots");
+        std::fs::create_dir(&dir).unwrap();
+        let growing = dir.join("docs.twinmcp");
+        std::fs::write(&growing, b"first bytes").unwrap();
+        let writer = {
+            let growing = growing.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(SETTLE / 3);
+                let mut file = std::fs::File::options()
+                    .append(true)
+                    .open(&growing)
+                    .unwrap();
+                std::io::Write::write_all(&mut file, b" and more").unwrap();
+            })
+        };
+        let data = DataDir::open(&tmp.path().join("data")).unwrap();
+        let mut folder = SnapshotFolder::new(dir, data, 1 << 20, None);
+        let events = folder.sync();
+        writer.join().unwrap();
+        assert!(
+            matches!(&events[..], [FolderEvent::Waiting { file }] if file == &growing),
+            "{events:?}"
+        );
+    }
+
+    #[test]
     fn a_damaged_file_is_refused_once_until_it_changes() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("snapshots");
