@@ -127,6 +127,7 @@ pub fn search(context: &Context, args: SearchArgs) -> anyhow::Result<()> {
     engine.name_bonus = args.ranking.name_bonus;
     engine.code_weight = args.ranking.code_weight;
     engine.internal_weight = args.ranking.internal_weight;
+    engine.task_alpha = args.ranking.task_alpha;
     let ranked = engine.search(&args.library, &args.query, args.mode, 40)?;
     let answer = assemble_answer(ranked.hits, args.tokens, 20);
     if args.json {

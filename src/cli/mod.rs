@@ -93,6 +93,10 @@ pub struct RankingArgs {
     /// (`pub(crate)`, private), so that public items come first
     #[arg(long, env = "TWINMCP_INTERNAL_WEIGHT", default_value_t = 0.8)]
     pub internal_weight: f32,
+    /// Weighted fusion's alpha for questions that name no API and paste no
+    /// message [default: --alpha]
+    #[arg(long, env = "TWINMCP_TASK_ALPHA")]
+    pub task_alpha: Option<f32>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

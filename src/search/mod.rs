@@ -94,6 +94,9 @@ pub struct Engine {
     builds: Mutex<HashMap<i64, Arc<OpenBuild>>>,
     model: ModelSlot,
     pub fusion: Fusion,
+    /// Weighted fusion's `alpha` for a query that describes a task in
+    /// words (names no API, pastes no message); `None`: the same as `fusion`.
+    pub task_alpha: Option<f32>,
     /// Recent answers by (build, mode, limit, query).
     answers: Mutex<lru::LruCache<AnswerKey, Ranked>>,
     /// Retrievers used by the MCP tools.
@@ -138,6 +141,7 @@ impl Engine {
             builds: Mutex::new(HashMap::new()),
             model,
             fusion: Fusion::default(),
+            task_alpha: None,
             answers: Mutex::new(lru::LruCache::new(ANSWER_CACHE)),
             mode: Mode::Hybrid,
             name_bonus: 1.0,
@@ -345,7 +349,7 @@ impl Engine {
         let fused = match mode {
             Mode::Bm25 => bm25,
             Mode::Vector => dense,
-            Mode::Hybrid => fuse_ranks(&bm25, &dense, self.fusion),
+            Mode::Hybrid => fuse_ranks(&bm25, &dense, self.fusion_for(query, pasted.is_some())),
         };
         let ids: Vec<i64> = fused.iter().map(|h| h.0).collect();
         let (chunks, rules) = (catalog.chunks(&ids)?, catalog.rules(&library)?);
@@ -508,6 +512,21 @@ fn query_identifiers(query: &str) -> Vec<String> {
         }
     }
     out
+}
+
+impl Engine {
+    /// The fusion for `query`: words that describe a task share few terms
+    /// with the docs that answer them, so their vectors count for more.
+    fn fusion_for(&self, query: &str, pasted: bool) -> Fusion {
+        match (self.fusion, self.task_alpha) {
+            (Fusion::Weighted { .. }, Some(alpha))
+                if !pasted && query_identifiers(query).is_empty() =>
+            {
+                Fusion::Weighted { alpha }
+            }
+            (fusion, _) => fusion,
+        }
+    }
 }
 
 /// Whether `query` is a short lookup of the APIs it names.
