@@ -653,10 +653,7 @@ async fn ready(State(shared): State<Arc<Shared>>) -> Response {
     let engine = shared.engine.clone();
     let catalog = tokio::task::spawn_blocking(move || engine.libraries().map(|_| ())).await;
     let reason = match catalog {
-        Ok(Ok(())) if shared.engine.model().status() == "loading" => {
-            Some("the embedding model is loading")
-        }
-        Ok(Ok(())) => shared.snapshots.as_ref().and_then(|s| s.ready().err()),
+        Ok(Ok(())) => not_ready(&shared),
         Ok(Err(e)) => {
             tracing::error!("/health/ready: the index cannot be read: {e}");
             Some("the index cannot be read")
@@ -678,6 +675,16 @@ async fn ready(State(shared): State<Arc<Shared>>) -> Response {
         .into_response()
 }
 
+/// Why a server whose catalog opened is not ready yet: the model was not
+/// tried yet, or (with `--snapshot-dir`) its folder is not loaded or
+/// serves nothing. `/health` and `/health/ready` both say this.
+fn not_ready(shared: &Shared) -> Option<&'static str> {
+    if shared.engine.model().status() == "loading" {
+        return Some("the embedding model is loading");
+    }
+    shared.snapshots.as_ref().and_then(|s| s.ready().err())
+}
+
 /// Liveness and readiness for anyone; the libraries and update jobs too
 /// for a trusted caller ([`Trusted`]).
 async fn health(State(shared): State<Arc<Shared>>, request: Request) -> Response {
@@ -689,13 +696,12 @@ async fn health(State(shared): State<Arc<Shared>>, request: Request) -> Response
         .unwrap_or_default();
     let engine = shared.engine.clone();
     let model = engine.model().status();
+    let ready = not_ready(&shared).is_none();
     let libraries =
         tokio::task::spawn_blocking(move || engine.libraries().map(|l| (l, engine.jobs()))).await;
     let body = match libraries {
-        // Ready once the catalog opens and the model was tried (without
-        // it, answers come from BM25 and say so).
         Ok(Ok(_)) if !trusted => {
-            json!({ "status": "ok", "ready": model != "loading", "model": model })
+            json!({ "status": "ok", "ready": ready, "model": model })
         }
         Ok(Ok((libs, jobs))) => json!({
             "jobs": jobs.iter().filter(|j| access.allows(&j.library)).map(|j| json!({
@@ -706,7 +712,7 @@ async fn health(State(shared): State<Arc<Shared>>, request: Request) -> Response
                 "result": j.result,
             })).collect::<Vec<_>>(),
             "status": "ok",
-            "ready": model != "loading",
+            "ready": ready,
             "model": model,
             "version": env!("CARGO_PKG_VERSION"),
             "libraries": libs.iter().filter(|l| access.allows(&l.id)).map(|l| json!({

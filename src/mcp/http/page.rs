@@ -28,7 +28,6 @@ use super::{Shared, Trusted};
 use crate::auth::LibraryAccess;
 use crate::index::{Job, Library};
 use crate::mcp::TwinServer;
-use crate::mcp::audit::{AuditEntry, millis, now};
 use crate::mcp::tools::{Caller, DEFAULT_TOKENS, log_internal};
 use crate::search::display_version;
 
@@ -217,18 +216,8 @@ pub(super) async fn search(
         ),
         Err(e) => (page_error(&format!("status search: {e}")), 0, "internal"),
     };
-    if let Some(log) = &shared.audit {
-        log.record(&AuditEntry {
-            time: now(),
-            caller: caller.0.clone(),
-            tool: format!("GET {SEARCH_PATH}"),
-            library: params.get("libraryId").cloned(),
-            query_bytes: params.get("query").map_or(0, String::len),
-            results,
-            latency_ms: millis(started.elapsed()),
-            status,
-        });
-    }
+    let route = format!("GET {SEARCH_PATH}");
+    super::rest::record(&shared, &caller, &route, &params, results, started, status);
     response
 }
 

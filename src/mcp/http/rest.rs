@@ -56,8 +56,8 @@ fn bad_request(why: String) -> Response {
     message(StatusCode::BAD_REQUEST, &why)
 }
 
-/// `GET /api/v2/libs/search?libraryName=…&query=…`.
-/// Records one REST call in the audit log, if there is one.
+/// Records one REST call in the audit log, if there is one, with the
+/// status its HTTP status says.
 fn audit(
     shared: &Shared,
     caller: &Caller,
@@ -67,10 +67,31 @@ fn audit(
     started: std::time::Instant,
     response: &Response,
 ) {
+    let status = response.status();
+    let status = if status.is_success() {
+        "ok"
+    } else if status.is_server_error() {
+        "internal"
+    } else {
+        "error"
+    };
+    record(shared, caller, route, params, results, started, status);
+}
+
+/// Records one HTTP call (REST or the status page's search) in the audit
+/// log, if there is one: `status` is `ok`, `error` or `internal`.
+pub(super) fn record(
+    shared: &Shared,
+    caller: &Caller,
+    route: &str,
+    params: &HashMap<String, String>,
+    results: usize,
+    started: std::time::Instant,
+    status: &'static str,
+) {
     let Some(log) = &shared.audit else {
         return;
     };
-    let status = response.status();
     log.record(&AuditEntry {
         time: now(),
         caller: caller.0.clone(),
@@ -82,16 +103,11 @@ fn audit(
         query_bytes: params.get("query").map_or(0, |q| q.len()),
         results,
         latency_ms: millis(started.elapsed()),
-        status: if status.is_success() {
-            "ok"
-        } else if status.is_server_error() {
-            "internal"
-        } else {
-            "error"
-        },
+        status,
     });
 }
 
+/// `GET /api/v2/libs/search?libraryName=…&query=…`.
 pub(super) async fn libs_search(
     State(shared): State<Arc<Shared>>,
     Extension(access): Extension<LibraryAccess>,

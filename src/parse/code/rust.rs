@@ -387,10 +387,10 @@ fn emit(
     end: usize,
     docs: &DocLines,
 ) {
-    if public {
-        cx.emit(path, node, end, node, docs, DocFormat::Markdown);
-    } else {
-        cx.emit_internal(path, node, end, node, docs, DocFormat::Markdown);
+    let before = cx.sections.len();
+    cx.emit(path, node, end, node, docs, DocFormat::Markdown);
+    for section in &mut cx.sections[before..] {
+        section.internal = !public;
     }
 }
 

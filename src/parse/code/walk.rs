@@ -161,25 +161,6 @@ impl<'s> Ctx<'s> {
         });
     }
 
-    /// [`Ctx::emit`] for an item that is not public API: a section marked
-    /// internal, ranked below public items.
-    #[allow(clippy::too_many_arguments)]
-    pub fn emit_internal(
-        &mut self,
-        path: &[String],
-        head: Node<'_>,
-        sig_end: usize,
-        item: Node<'_>,
-        docs: &DocLines,
-        format: DocFormat,
-    ) {
-        let before = self.sections.len();
-        self.emit(path, head, sig_end, item, docs, format);
-        for section in &mut self.sections[before..] {
-            section.internal = true;
-        }
-    }
-
     /// Module-level documentation (`//!`, a module docstring, a package comment).
     pub fn emit_module_docs(&mut self, docs: &DocLines, format: DocFormat) -> Option<String> {
         if docs.iter().all(|(_, l)| l.trim().is_empty()) {
