@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use twinmcp::chunk::{ChunkLimits, chunk_document};
-use twinmcp::embed::{BertEmbedder, Embedder, Engine, locate_model};
+use twinmcp::embed::{BertEmbedder, Embedder, Engine, Precision, locate_model};
 use twinmcp::parse::parse_document;
 use twinmcp::source::{CrawlOptions, crawl_folder};
 
@@ -64,11 +64,60 @@ fn main() {
         Ok("candle") => Engine::Candle,
         _ => Engine::Native,
     };
-    let embedder = BertEmbedder::load_with(&files, engine).expect("model loads");
+    let f32_model = BertEmbedder::load_with(&files, engine, Precision::F32).expect("model loads");
+    let int8_model = BertEmbedder::load_with(&files, engine, Precision::Int8).expect("model loads");
     println!("== {threads} thread(s), {engine:?} encoder");
 
     let peak = matmul_peak();
+    for (precision, embedder) in [("f32", &f32_model), ("int8", &int8_model)] {
+        println!("-- {precision}");
+        throughput(embedder, peak);
+    }
+    agreement(&f32_model, &int8_model);
+}
 
+/// Cosine between the f32 and 8-bit vectors of the same texts: queries,
+/// and real chunks when `TWINMCP_BENCH_CORPUS` is set.
+fn agreement(f32_model: &BertEmbedder, int8_model: &BertEmbedder) {
+    let cosine = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    let report = |what: &str, mut cos: Vec<f32>| {
+        cos.sort_by(f32::total_cmp);
+        println!(
+            "int8 vs f32 cosine, {what} ({}): min {:.5}, median {:.5}",
+            cos.len(),
+            cos[0],
+            cos[cos.len() / 2]
+        );
+    };
+    let queries: Vec<String> = sample_words()
+        .chunks(9)
+        .take(200)
+        .map(|w| w.join(" "))
+        .collect();
+    let refs: Vec<&str> = queries.iter().map(String::as_str).collect();
+    let (a, b) = (
+        f32_model.embed_queries(&refs).unwrap(),
+        int8_model.embed_queries(&refs).unwrap(),
+    );
+    report(
+        "queries of 9 words",
+        a.iter().zip(&b).map(|(a, b)| cosine(a, b)).collect(),
+    );
+    if let Some(corpus) = std::env::var_os("TWINMCP_BENCH_CORPUS") {
+        let chunks = corpus_chunks(&PathBuf::from(&corpus), 512);
+        let refs: Vec<&str> = chunks.iter().map(String::as_str).collect();
+        let (a, b) = (
+            f32_model.embed_passages(&refs).unwrap(),
+            int8_model.embed_passages(&refs).unwrap(),
+        );
+        report(
+            "real chunks",
+            a.iter().zip(&b).map(|(a, b)| cosine(a, b)).collect(),
+        );
+    }
+}
+
+fn throughput(embedder: &BertEmbedder, peak: f64) {
     // One short query at a time, as `query-docs` embeds them.
     let queries = [
         "how do I retry a failing job",
@@ -97,7 +146,7 @@ fn main() {
 
     let words = sample_words();
     for target in [128usize, 256] {
-        let texts = texts_of_length(&embedder, &words, target, BATCH);
+        let texts = texts_of_length(embedder, &words, target, BATCH);
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let tokens: usize = texts
             .iter()

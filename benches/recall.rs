@@ -7,7 +7,7 @@
 //! `TWINMCP_MODEL=<model> TWINMCP_BENCH_DATA=<data dir> TWINMCP_BENCH_LIBRARY=/org/lib cargo bench --bench recall`
 
 use std::collections::HashSet;
-use twinmcp::embed::{BertEmbedder, Embedder, locate_model};
+use twinmcp::embed::{BertEmbedder, Embedder, Precision, locate_model};
 use twinmcp::index::decode_vector;
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 
@@ -23,7 +23,7 @@ fn main() {
         model,
     } = BenchEnv::from_env();
     let files = locate_model(model.as_deref(), &data.join("models")).expect("model");
-    let embedder = BertEmbedder::load(&files).unwrap();
+    let embedder = BertEmbedder::load(&files, Precision::default()).unwrap();
 
     let conn = rusqlite::Connection::open(data.join("catalog.sqlite")).unwrap();
     let mut stmt = conn

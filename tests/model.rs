@@ -6,19 +6,23 @@
 
 mod common;
 
-use twinmcp::embed::{BertEmbedder, Embedder, Engine, locate_model};
+use twinmcp::embed::{BertEmbedder, Embedder, Engine, INT8_AGREEMENT, Precision, locate_model};
 
 fn embedder() -> BertEmbedder {
     embedder_with(Engine::Native)
 }
 
 fn embedder_with(engine: Engine) -> BertEmbedder {
+    load(engine, Precision::F32)
+}
+
+fn load(engine: Engine, precision: Precision) -> BertEmbedder {
     let files = locate_model(
         Some(&common::model_dir()),
         std::path::Path::new("/nonexistent"),
     )
     .unwrap();
-    BertEmbedder::load_with(&files, engine).unwrap()
+    BertEmbedder::load_with(&files, engine, precision).unwrap()
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
@@ -99,4 +103,61 @@ fn paraphrases_are_closer_than_unrelated_text() {
         ])
         .unwrap();
     assert!(cosine(&q, &v[0]) > cosine(&q, &v[1]) + 0.05);
+}
+
+#[test]
+fn int8_weights_agree_with_f32_and_auto_uses_them_for_queries_only() {
+    let f32 = embedder();
+    let int8 = load(Engine::Native, Precision::Int8);
+    let auto = load(Engine::Native, Precision::Auto);
+    let medium = "Spawns a new asynchronous task, returning a JoinHandle for it. ".repeat(4);
+    let long = "The runtime drives futures to completion; `block_on` waits for one. ".repeat(30);
+    let texts = [
+        "x",
+        "This is an example sentence",
+        "fn main() { let rt = tokio::runtime::Runtime::new().unwrap(); }",
+        "error: unused variable `x` --> src/main.rs:2:9",
+        medium.as_str(),
+        long.as_str(),
+        "Ünïcödé, 日本語のテキスト, and émoji 🚀 mixed in",
+    ];
+    let exact = f32.embed_passages(&texts).unwrap();
+    let quantized = int8.embed_passages(&texts).unwrap();
+    let mut worst = 1.0f32;
+    for ((text, x), y) in texts.iter().zip(&exact).zip(&quantized) {
+        let c = cosine(x, y);
+        assert!(c >= INT8_AGREEMENT, "{text:?}: cosine {c}");
+        assert!(c < 1.0 - 1e-7, "{text:?}: the 8-bit weights were not used");
+        worst = worst.min(c);
+    }
+    eprintln!("least cosine int8 vs f32: {worst}");
+    // Auto: passages in f32, queries as with 8-bit weights (where the CPU
+    // has AVX2 and FMA), one at a time or together.
+    assert_eq!(auto.embed_passages(&texts).unwrap(), exact);
+    let queries = [
+        "how do I retry a failing job",
+        "stop a task after 5 seconds",
+    ];
+    let together = auto.embed_queries(&queries).unwrap();
+    for (q, v) in queries.iter().zip(&together) {
+        let alone = auto.embed_query(q).unwrap();
+        assert!(cosine(&alone, v) > 0.9999, "{q}");
+        let want = if has_avx2_fma() {
+            int8.embed_query(q).unwrap()
+        } else {
+            f32.embed_query(q).unwrap()
+        };
+        assert!(cosine(&alone, &want) > 0.99999, "{q}");
+    }
+}
+
+fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }

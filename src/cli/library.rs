@@ -121,7 +121,8 @@ pub fn list(context: &Context, args: ListArgs) -> anyhow::Result<()> {
 }
 
 pub fn search(context: &Context, args: SearchArgs) -> anyhow::Result<()> {
-    let slot = ModelSlot::new(context.model.clone(), context.data.models_dir());
+    let slot = ModelSlot::new(context.model.clone(), context.data.models_dir())
+        .with_precision(context.precision);
     let mut engine = Engine::open(&context.data, slot)?;
     engine.fusion = args.ranking.fusion();
     engine.name_bonus = args.ranking.name_bonus;

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::embed::Precision;
 use crate::index::DataDir;
 use crate::search::{Fusion, default_data_dir};
 
@@ -31,6 +32,10 @@ pub struct Cli {
     /// Embedding model directory (safetensors + tokenizer.json + config.json)
     #[arg(long, global = true, env = "TWINMCP_MODEL", value_name = "DIR")]
     pub model: Option<PathBuf>,
+    /// Arithmetic of the embedding model: auto uses 8-bit weights for
+    /// queries where the CPU has AVX2 and FMA, f32 for passages
+    #[arg(long, global = true, env = "TWINMCP_PRECISION", value_enum, default_value_t = Precision::Auto)]
+    pub precision: Precision,
     /// More logging on stderr (-v info, -vv debug); TWINMCP_LOG overrides
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -122,6 +127,7 @@ impl RankingArgs {
 pub struct Context {
     pub data: DataDir,
     pub model: Option<PathBuf>,
+    pub precision: Precision,
 }
 
 impl Context {
@@ -130,6 +136,7 @@ impl Context {
         crate::pipeline::Workspace {
             data: self.data.clone(),
             model: self.model.clone(),
+            precision: self.precision,
         }
     }
 }
@@ -139,6 +146,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let context = Context {
         data: DataDir::open(&root)?,
         model: cli.model.clone(),
+        precision: cli.precision,
     };
     match cli.command {
         Command::Index(args) => index::run(&context, args),

@@ -65,7 +65,8 @@ pub struct ServeArgs {
 }
 
 pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
-    let slot = ModelSlot::new(context.model.clone(), context.data.models_dir());
+    let slot = ModelSlot::new(context.model.clone(), context.data.models_dir())
+        .with_precision(context.precision);
     let mut folder = None;
     let snapshots = if let Some(dir) = &args.snapshot_dir {
         let private = SnapshotDir::create()?;

@@ -15,7 +15,7 @@ use tokenizers::{Tokenizer, TruncationParams};
 
 use super::model::{ModelFiles, Pooling};
 use super::native::NativeEncoder;
-use super::{EmbedError, Embedder, Manifest};
+use super::{EmbedError, Embedder, Manifest, Precision};
 
 /// Default bound on the working memory of one forward pass.
 pub const DEFAULT_BATCH_MEMORY: u64 = 384 << 20;
@@ -46,6 +46,7 @@ pub struct BertEmbedder {
     batch_tokens: usize,
     /// Bytes of working memory one token of a full-length batch needs.
     bytes_per_token: u64,
+    precision: Precision,
 }
 
 fn tok_err(e: impl std::fmt::Display) -> EmbedError {
@@ -55,29 +56,35 @@ fn tok_err(e: impl std::fmt::Display) -> EmbedError {
 impl BertEmbedder {
     /// Loads the model with the native encoder, or with candle when a GPU
     /// is available to it.
-    pub fn load(files: &ModelFiles) -> Result<BertEmbedder, EmbedError> {
+    pub fn load(files: &ModelFiles, precision: Precision) -> Result<BertEmbedder, EmbedError> {
         let device = pick_device();
         let engine = if device.is_cpu() {
             Engine::Native
         } else {
             Engine::Candle
         };
-        BertEmbedder::load_on(files, engine, device)
+        BertEmbedder::load_on(files, engine, device, precision)
     }
 
-    /// Loads the model with the given engine (candle on CUDA when it can).
-    pub fn load_with(files: &ModelFiles, engine: Engine) -> Result<BertEmbedder, EmbedError> {
+    /// Loads the model with the given engine (candle on CUDA when it can);
+    /// `precision` is the native encoder's (candle's runs in f32).
+    pub fn load_with(
+        files: &ModelFiles,
+        engine: Engine,
+        precision: Precision,
+    ) -> Result<BertEmbedder, EmbedError> {
         let device = match engine {
             Engine::Native => Device::Cpu,
             Engine::Candle => pick_device(),
         };
-        BertEmbedder::load_on(files, engine, device)
+        BertEmbedder::load_on(files, engine, device, precision)
     }
 
     fn load_on(
         files: &ModelFiles,
         engine: Engine,
         device: Device,
+        precision: Precision,
     ) -> Result<BertEmbedder, EmbedError> {
         let config: Config =
             serde_json::from_slice(&files.config).map_err(|e| EmbedError::Config {
@@ -85,7 +92,11 @@ impl BertEmbedder {
                 message: e.to_string(),
             })?;
         let encoder = match engine {
-            Engine::Native => Encoder::Native(NativeEncoder::load(&files.weights, &config)?),
+            Engine::Native => Encoder::Native(NativeEncoder::load(
+                &files.weights,
+                &config,
+                precision.loads_int8(),
+            )?),
             Engine::Candle => {
                 let vb = VarBuilder::from_slice_safetensors(&files.weights, DType::F32, &device)?;
                 Encoder::Candle(BertModel::load(vb, &config)?)
@@ -129,6 +140,7 @@ impl BertEmbedder {
             device,
             batch_tokens: 0,
             bytes_per_token,
+            precision,
         };
         embedder.set_batch_memory(DEFAULT_BATCH_MEMORY);
         Ok(embedder)
@@ -143,8 +155,9 @@ impl BertEmbedder {
         self.batch_tokens
     }
 
-    /// One forward pass over `texts`, returning one vector per text.
-    fn embed_batch(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    /// One forward pass over `texts` (queries or passages), returning one
+    /// vector per text.
+    fn embed_batch(&self, texts: &[String], queries: bool) -> Result<Vec<Vec<f32>>, EmbedError> {
         let encodings = self
             .tokenizer
             .encode_batch(texts.to_vec(), true)
@@ -152,7 +165,12 @@ impl BertEmbedder {
         let model = match &self.encoder {
             Encoder::Native(native) => {
                 let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
-                return Ok(native.embed(&ids, self.manifest.pooling, self.manifest.normalize)?);
+                return Ok(native.embed(
+                    &ids,
+                    self.manifest.pooling,
+                    self.manifest.normalize,
+                    self.precision.int8_for(queries),
+                )?);
             }
             Encoder::Candle(model) => model,
         };
@@ -231,7 +249,7 @@ impl Embedder for BertEmbedder {
                 .iter()
                 .map(|&i| prefixed[i].clone())
                 .collect();
-            for (k, v) in self.embed_batch(&batch)?.into_iter().enumerate() {
+            for (k, v) in self.embed_batch(&batch, false)?.into_iter().enumerate() {
                 out[order[start + k]] = v;
             }
             start = end;
@@ -241,7 +259,7 @@ impl Embedder for BertEmbedder {
 
     fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         let text = format!("{}{text}", self.manifest.query_prefix);
-        Ok(self.embed_batch(&[text])?.remove(0))
+        Ok(self.embed_batch(&[text], true)?.remove(0))
     }
 
     fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
@@ -249,7 +267,7 @@ impl Embedder for BertEmbedder {
             .iter()
             .map(|t| format!("{}{t}", self.manifest.query_prefix))
             .collect();
-        self.embed_batch(&prefixed)
+        self.embed_batch(&prefixed, true)
     }
 
     fn count_tokens(&self, text: &str) -> usize {

@@ -28,6 +28,7 @@ use candle_transformers::models::bert::{Config, HiddenAct};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
+use super::int8::Int8Weights;
 use super::model::Pooling;
 
 /// Multiply-adds below which a matrix multiplication runs on one thread.
@@ -56,6 +57,8 @@ struct Dense {
     bias: Vec<f32>,
     inputs: usize,
     outputs: usize,
+    /// The same weights in 8 bits, where the encoder was loaded for them.
+    int8: Option<Int8Weights>,
 }
 
 struct Norm {
@@ -124,7 +127,13 @@ impl Weights<'_> {
 
     /// Dense layers of the same input, stored `outputs × inputs`, transposed
     /// and laid side by side into one `inputs × Σ outputs` layer.
-    fn dense(&self, names: &[&str], inputs: usize, outputs: usize) -> candle_core::Result<Dense> {
+    fn dense(
+        &self,
+        names: &[&str],
+        inputs: usize,
+        outputs: usize,
+        int8: bool,
+    ) -> candle_core::Result<Dense> {
         let total = outputs * names.len();
         let mut weight = vec![0.0; inputs * total];
         let mut bias = Vec::with_capacity(total);
@@ -134,6 +143,9 @@ impl Weights<'_> {
             bias.extend(self.get(&format!("{name}.bias"), &[outputs])?);
         }
         Ok(Dense {
+            int8: int8
+                .then(|| Int8Weights::quantize(&weight, inputs, total))
+                .flatten(),
             weight,
             bias,
             inputs,
@@ -144,8 +156,13 @@ impl Weights<'_> {
 
 impl NativeEncoder {
     /// Loads a BERT model from safetensors bytes; the names may carry a
-    /// `bert.` (or `<model_type>.`) prefix.
-    pub fn load(safetensors: &[u8], config: &Config) -> candle_core::Result<NativeEncoder> {
+    /// `bert.` (or `<model_type>.`) prefix. With `int8`, the dense layers
+    /// also keep 8-bit weights, for [`NativeEncoder::embed`]'s `int8` passes.
+    pub fn load(
+        safetensors: &[u8],
+        config: &Config,
+        int8: bool,
+    ) -> candle_core::Result<NativeEncoder> {
         let tensors = candle_core::safetensors::SliceSafetensors::new(safetensors)?;
         let mut prefixes = vec![String::new(), "bert.".to_owned()];
         if let Some(model_type) = &config.model_type {
@@ -181,18 +198,26 @@ impl NativeEncoder {
                     ],
                     h,
                     h,
+                    int8,
                 )?,
-                attention_output: weights.dense(&[&format!("{p}.attention.output.dense")], h, h)?,
+                attention_output: weights.dense(
+                    &[&format!("{p}.attention.output.dense")],
+                    h,
+                    h,
+                    int8,
+                )?,
                 attention_norm: weights.norm(&format!("{p}.attention.output.LayerNorm"), h)?,
                 intermediate: weights.dense(
                     &[&format!("{p}.intermediate.dense")],
                     h,
                     config.intermediate_size,
+                    int8,
                 )?,
                 output: weights.dense(
                     &[&format!("{p}.output.dense")],
                     config.intermediate_size,
                     h,
+                    int8,
                 )?,
                 output_norm: weights.norm(&format!("{p}.output.LayerNorm"), h)?,
             })
@@ -253,12 +278,14 @@ impl NativeEncoder {
     }
 
     /// Encodes texts given as token ids (special tokens included, already
-    /// truncated) and pools each into one vector.
+    /// truncated) and pools each into one vector; `int8`: with the 8-bit
+    /// weights where the encoder has them.
     pub fn embed(
         &self,
         texts: &[&[u32]],
         pooling: Pooling,
         normalize: bool,
+        int8: bool,
     ) -> candle_core::Result<Vec<Vec<f32>>> {
         let h = self.hidden;
         let mut spans = Vec::with_capacity(texts.len());
@@ -307,13 +334,13 @@ impl NativeEncoder {
         let mut projected = vec![0.0f32; tokens * h];
         let mut inner = vec![0.0f32; tokens * self.intermediate];
         for layer in &self.layers {
-            dense(&x, &layer.qkv, &mut qkv);
+            dense(&x, &layer.qkv, &mut qkv, int8);
             self.attention(&qkv, &spans, &mut context);
-            dense(&context, &layer.attention_output, &mut projected);
+            dense(&context, &layer.attention_output, &mut projected, int8);
             add_norm(&mut x, &projected, &layer.attention_norm, self.eps);
-            dense(&x, &layer.intermediate, &mut inner);
+            dense(&x, &layer.intermediate, &mut inner, int8);
             activate(&mut inner, self.act);
-            dense(&inner, &layer.output, &mut projected);
+            dense(&inner, &layer.output, &mut projected, int8);
             add_norm(&mut x, &projected, &layer.output_norm, self.eps);
         }
 
@@ -441,8 +468,12 @@ struct SharedMut(*mut f32);
 // SAFETY: the tasks holding it write disjoint elements (see `attention`).
 unsafe impl Sync for SharedMut {}
 
-/// `output = input · weight + bias`, row by row.
-fn dense(input: &[f32], layer: &Dense, output: &mut [f32]) {
+/// `output = input · weight + bias`, row by row; with the 8-bit weights
+/// when `int8` and the layer has them.
+fn dense(input: &[f32], layer: &Dense, output: &mut [f32], int8: bool) {
+    if let Some(weights) = layer.int8.as_ref().filter(|_| int8) {
+        return weights.dense(input, &layer.bias, output);
+    }
     let rows = input.len() / layer.inputs;
     debug_assert_eq!(output.len(), rows * layer.outputs);
     for row in output.chunks_exact_mut(layer.outputs) {

@@ -84,7 +84,7 @@ pub(super) fn build_version(
         None
     } else {
         let files = locate_model(workspace.model.as_deref(), &data.models_dir())?;
-        let mut embedder = BertEmbedder::load(&files)?;
+        let mut embedder = BertEmbedder::load(&files, workspace.precision)?;
         embedder.set_batch_memory(options.batch_memory_mib.saturating_mul(1 << 20));
         Some(embedder)
     };

@@ -81,6 +81,8 @@ pub struct Workspace {
     pub data: DataDir,
     /// `--model`; else the data dir's installed model.
     pub model: Option<PathBuf>,
+    /// `--precision` of the embedding model.
+    pub precision: crate::embed::Precision,
 }
 
 /// What one run did.

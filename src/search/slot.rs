@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::embed::{BertEmbedder, Embedder, locate_model};
+use crate::embed::{BertEmbedder, Embedder, Precision, locate_model};
 
 const FIRST_BACKOFF: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
@@ -162,6 +162,7 @@ enum State {
 pub struct ModelSlot {
     explicit: Option<PathBuf>,
     models_dir: PathBuf,
+    precision: Precision,
     state: Mutex<State>,
     /// Query vectors by (fingerprint, query).
     cache: Mutex<lru::LruCache<String, Vec<f32>>>,
@@ -173,9 +174,16 @@ impl ModelSlot {
         ModelSlot {
             explicit,
             models_dir,
+            precision: Precision::default(),
             state: Mutex::new(State::Untried),
             cache: Mutex::new(lru::LruCache::new(QUERY_CACHE)),
         }
+    }
+
+    /// The slot, loading the model in `precision`.
+    pub fn with_precision(mut self, precision: Precision) -> ModelSlot {
+        self.precision = precision;
+        self
     }
 
     /// The embedder, loading it if needed; `Err` while the breaker is open.
@@ -192,7 +200,7 @@ impl ModelSlot {
         let loaded = std::panic::catch_unwind(|| {
             let files = locate_model(self.explicit.as_deref(), &self.models_dir)
                 .map_err(|e| e.to_string())?;
-            BertEmbedder::load(&files).map_err(|e| e.to_string())
+            BertEmbedder::load(&files, self.precision).map_err(|e| e.to_string())
         })
         .unwrap_or_else(|_| Err("the model panicked while loading".to_owned()));
         match loaded {
