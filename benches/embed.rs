@@ -6,7 +6,9 @@
 //! as the peak to compare against. Medians of `RUNS` runs. The native encoder
 //! by default; `TWINMCP_BENCH_ENGINE=candle` measures candle's `BertModel`.
 //!
-//! `TWINMCP_MODEL=<model dir> cargo bench --bench embed`
+//! `TWINMCP_MODEL=<model dir> cargo bench --bench embed`; every figure for
+//! f32 and for 8-bit weights (`Precision::Int8`), then the cosine between
+//! the two. `TWINMCP_BENCH_QUERIES_ONLY=1` stops after the query latency.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -73,7 +75,9 @@ fn main() {
         println!("-- {precision}");
         throughput(embedder, peak);
     }
-    agreement(&f32_model, &int8_model);
+    if std::env::var_os("TWINMCP_BENCH_QUERIES_ONLY").is_none() {
+        agreement(&f32_model, &int8_model);
+    }
 }
 
 /// Cosine between the f32 and 8-bit vectors of the same texts: queries,
@@ -144,6 +148,9 @@ fn throughput(embedder: &BertEmbedder, peak: f64) {
         ms[ms.len() * 99 / 100]
     );
 
+    if std::env::var_os("TWINMCP_BENCH_QUERIES_ONLY").is_some() {
+        return;
+    }
     let words = sample_words();
     for target in [128usize, 256] {
         let texts = texts_of_length(embedder, &words, target, BATCH);

@@ -6,10 +6,10 @@
 //! packing of the weights for every call reads them twice more. Here each
 //! weight is an `i8` with one scale per output (symmetric, per-channel:
 //! 10.6 MB for MiniLM-L6, which stays in L3 between queries), laid out in
-//! panels of [`PANEL`] outputs so that a panel is read front to back once
-//! per pass. A panel is widened to f32 in a per-thread scratch buffer (in L2)
-//! and multiplied in f32 with fused multiply-adds, [`ROWS`] rows at a time;
-//! the scale is applied once per output at the end. Activations stay f32, so
+//! panels of [`PANEL`] outputs so that a panel is read front to back for
+//! each [`ROWS`] rows of input. Weights are widened to f32 in registers and
+//! multiplied in f32 with fused multiply-adds; the scale is applied once per
+//! output at the end. Activations stay f32, so
 //! the only rounding is that of the weights (cosine to the f32 vectors is
 //! measured in `tests/model.rs` and the embed bench).
 
@@ -71,10 +71,8 @@ impl Int8Weights {
         debug_assert_eq!(output.len(), rows * self.outputs);
         let panels = self.outputs / PANEL;
         let out = SharedOut(output.as_mut_ptr());
-        let run = |scratch: &mut Vec<f32>, panel: usize| {
-            scratch.resize(self.inputs * PANEL, 0.0);
+        let run = |panel: usize| {
             let weights = &self.weights[panel * self.inputs * PANEL..][..self.inputs * PANEL];
-            widen(weights, scratch);
             let at = panel * PANEL;
             let tail = Tail {
                 bias: &bias[at..at + PANEL],
@@ -88,18 +86,22 @@ impl Int8Weights {
                 panel_product(
                     input,
                     self.inputs,
-                    scratch,
+                    weights,
                     out.0.add(at),
                     self.outputs,
                     &tail,
                 )
             };
         };
-        if rows * self.inputs * self.outputs >= PARALLEL_WORK && rayon::current_num_threads() > 1 {
-            (0..panels).into_par_iter().for_each_init(Vec::new, run);
+        let threads = rayon::current_num_threads();
+        if rows * self.inputs * self.outputs >= PARALLEL_WORK && threads > 1 {
+            // One run of panels per thread.
+            (0..panels)
+                .into_par_iter()
+                .with_min_len(panels.div_ceil(threads))
+                .for_each(run);
         } else {
-            let mut scratch = Vec::new();
-            (0..panels).for_each(|p| run(&mut scratch, p));
+            (0..panels).for_each(run);
         }
     }
 }
@@ -115,18 +117,6 @@ struct SharedOut(*mut f32);
 // SAFETY: see `Int8Weights::dense`: tasks write disjoint elements.
 unsafe impl Sync for SharedOut {}
 
-/// Widens one panel of `i8` weights into f32.
-fn widen(weights: &[i8], out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if avx2() {
-        // SAFETY: the CPU has AVX2.
-        return unsafe { widen_avx2(weights, out) };
-    }
-    for (o, &w) in out.iter_mut().zip(weights) {
-        *o = f32::from(w);
-    }
-}
-
 /// `out[r][j] = bias[j] + scale[j] · Σ_k input[r][k] · panel[k][j]` for every
 /// row `r` of `input` (rows of `inputs`) and the `PANEL` lanes `j`.
 ///
@@ -137,7 +127,7 @@ fn widen(weights: &[i8], out: &mut [f32]) {
 unsafe fn panel_product(
     input: &[f32],
     inputs: usize,
-    panel: &[f32],
+    panel: &[i8],
     out: *mut f32,
     stride: usize,
     tail: &Tail<'_>,
@@ -150,8 +140,8 @@ unsafe fn panel_product(
     for (r, x) in input.chunks_exact(inputs).enumerate() {
         let mut acc = [0.0f32; PANEL];
         for (xk, lanes) in x.iter().zip(panel.chunks_exact(PANEL)) {
-            for (a, w) in acc.iter_mut().zip(lanes) {
-                *a += xk * w;
+            for (a, &w) in acc.iter_mut().zip(lanes) {
+                *a += xk * f32::from(w);
             }
         }
         for (j, ((a, b), s)) in acc.iter().zip(tail.bias).zip(tail.scale).enumerate() {
@@ -164,30 +154,6 @@ unsafe fn panel_product(
 #[cfg(target_arch = "x86_64")]
 fn avx2() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn widen_avx2(weights: &[i8], out: &mut [f32]) {
-    use std::arch::x86_64::*;
-    assert!(out.len() >= weights.len());
-    let mut chunks = weights.chunks_exact(16);
-    let mut at = 0;
-    for c in &mut chunks {
-        // SAFETY: `c` holds 16 bytes and `out[at..at + 16]` is in bounds
-        // (asserted above); unaligned loads and stores.
-        unsafe {
-            let bytes = _mm_loadu_si128(c.as_ptr().cast());
-            let lo = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
-            let hi = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128::<8>(bytes)));
-            _mm256_storeu_ps(out.as_mut_ptr().add(at), lo);
-            _mm256_storeu_ps(out.as_mut_ptr().add(at + 8), hi);
-        }
-        at += 16;
-    }
-    for (o, &w) in out[at..].iter_mut().zip(chunks.remainder()) {
-        *o = f32::from(w);
-    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -205,7 +171,7 @@ mod avx {
     pub unsafe fn panel_product(
         input: &[f32],
         inputs: usize,
-        panel: &[f32],
+        panel: &[i8],
         out: *mut f32,
         stride: usize,
         tail: &Tail<'_>,
@@ -238,7 +204,7 @@ mod avx {
     unsafe fn tile<const R: usize>(
         x: &[f32],
         inputs: usize,
-        panel: &[f32],
+        panel: &[i8],
         out: *mut f32,
         stride: usize,
         tail: &Tail<'_>,
@@ -251,8 +217,12 @@ mod avx {
             // SAFETY: `k < inputs`; the panel holds `inputs × PANEL` and `x`
             // holds `R × inputs` elements (asserted by the caller).
             unsafe {
-                let w0 = _mm256_loadu_ps(w.add(k * PANEL));
-                let w1 = _mm256_loadu_ps(w.add(k * PANEL + 8));
+                // Widened in registers: the conversions issue beside the
+                // multiply-adds, which bound the loop.
+                let bytes = w.add(k * PANEL);
+                let w0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(bytes.cast())));
+                let w1 =
+                    _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(bytes.add(8).cast())));
                 for (i, a) in acc.iter_mut().enumerate() {
                     let b = _mm256_broadcast_ss(&*x.add(i * inputs + k));
                     a[0] = _mm256_fmadd_ps(b, w0, a[0]);
