@@ -10,11 +10,14 @@
 //! start-up of `serve --snapshot <file>` (unpacking included).
 //!
 //! `TWINMCP_MODEL=<model> TWINMCP_BENCH_DATA=<data dir> TWINMCP_BENCH_LIBRARY=/org/lib cargo bench --bench query`
+//! (`TWINMCP_PRECISION=f32|int8|auto` as for `serve`; default auto).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use clap::ValueEnum;
+use twinmcp::embed::Precision;
 use twinmcp::index::DataDir;
 
 mod common;
@@ -58,7 +61,12 @@ fn main() {
             dir
         }
     };
-    let engine = Engine::open(&data, ModelSlot::new(model, data.models_dir())).unwrap();
+    let precision = std::env::var("TWINMCP_PRECISION").map_or(Precision::Auto, |p| {
+        Precision::from_str(&p, true).expect("TWINMCP_PRECISION is f32, int8 or auto")
+    });
+    println!("precision {precision:?}");
+    let slot = ModelSlot::new(model, data.models_dir()).with_precision(precision);
+    let engine = Engine::open(&data, slot).unwrap();
     let lib = engine
         .libraries()
         .unwrap()
