@@ -148,6 +148,21 @@ fn throughput(embedder: &BertEmbedder, peak: f64) {
         ms[ms.len() * 99 / 100]
     );
 
+    // Concurrent queries, embedded together as the server batches them.
+    for n in [4usize, 16, 32] {
+        let batch: Vec<String> = (0..n)
+            .map(|i| format!("{} {i}", queries[i % queries.len()]))
+            .collect();
+        let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+        let secs = median_secs(|| {
+            embedder.embed_queries(&refs).unwrap();
+        });
+        println!(
+            "{n} queries in one pass: {:.2} ms ({:.2} ms a query)",
+            secs * 1e3,
+            secs * 1e3 / n as f64
+        );
+    }
     if std::env::var_os("TWINMCP_BENCH_QUERIES_ONLY").is_some() {
         return;
     }
