@@ -449,3 +449,42 @@ fn a_failing_disk_leaves_the_previous_index_queryable() {
     );
     assert!(out.contains("309 files"), "{out}");
 }
+
+#[test]
+fn precisions_share_one_index_and_a_bad_one_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let fixture = fixture();
+    // Built with 8-bit weights, searched in every precision: the vectors
+    // are comparable, so each answers from the same index.
+    let out = twinmcp_ok(
+        &data,
+        &["--precision", "int8", "index", fixture.to_str().unwrap()],
+    );
+    assert!(out.contains("indexed /local/lanternfish"), "{out}");
+    let mut firsts = Vec::new();
+    for precision in ["f32", "int8", "auto"] {
+        let answer: Value = serde_json::from_str(&twinmcp_ok(
+            &data,
+            &[
+                "search",
+                "/local/lanternfish",
+                "retry a failing job with exponential backoff",
+                "--json",
+                "--mode",
+                "vector",
+                "--precision",
+                precision,
+            ],
+        ))
+        .unwrap();
+        firsts.push(answer["results"][0]["breadcrumb"].clone());
+    }
+    assert_eq!(firsts[0], "Workers › Retries and backoff", "{firsts:?}");
+    assert!(firsts.iter().all(|f| *f == firsts[0]), "{firsts:?}");
+
+    let bad = twinmcp(&data, &["--precision", "fp8", "list"]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("fp8") && err.contains("int8"), "{err}");
+}

@@ -207,7 +207,11 @@ impl ModelSlot {
             Ok(embedder) => {
                 let embedder: Arc<dyn Embedder> = Arc::new(embedder);
                 *state = State::Ready(embedder.clone());
-                tracing::info!("embedding model {} loaded", embedder.fingerprint());
+                tracing::info!(
+                    "embedding model {} loaded, precision {:?}",
+                    embedder.fingerprint(),
+                    self.precision
+                );
                 Ok(embedder)
             }
             Err(error) => {
