@@ -25,6 +25,21 @@ fn load(engine: Engine, precision: Precision) -> BertEmbedder {
     BertEmbedder::load_with(&files, engine, precision).unwrap()
 }
 
+/// Texts of every length: empty, one token, a sentence, code, a paragraph,
+/// past the model's 256 tokens, and scripts beyond Latin.
+fn mixed_texts() -> Vec<String> {
+    [
+        String::new(),
+        "x".to_owned(),
+        "This is an example sentence".to_owned(),
+        "fn main() { let rt = tokio::runtime::Runtime::new().unwrap(); }".to_owned(),
+        "Spawns a new asynchronous task, returning a JoinHandle for it. ".repeat(4),
+        "The runtime drives futures to completion; `block_on` waits for one. ".repeat(30),
+        "Ünïcödé, 日本語のテキスト, and émoji 🚀 mixed in".to_owned(),
+    ]
+    .into()
+}
+
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -46,17 +61,8 @@ fn matches_the_reference_embedding() {
 fn native_encoder_agrees_with_candle() {
     let native = embedder();
     let candle = embedder_with(Engine::Candle);
-    let medium = "Spawns a new asynchronous task, returning a JoinHandle for it. ".repeat(4);
-    let long = "The runtime drives futures to completion; `block_on` waits for one. ".repeat(30);
-    let texts = [
-        "",
-        "x",
-        "This is an example sentence",
-        "fn main() { let rt = tokio::runtime::Runtime::new().unwrap(); }",
-        medium.as_str(),
-        long.as_str(),
-        "Ünïcödé, 日本語のテキスト, and émoji 🚀 mixed in",
-    ];
+    let owned = mixed_texts();
+    let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
     // One packed batch of mixed lengths against candle's padded batch.
     let a = native.embed_passages(&texts).unwrap();
     let b = candle.embed_passages(&texts).unwrap();
@@ -110,17 +116,9 @@ fn int8_weights_agree_with_f32_and_auto_uses_them_for_queries_only() {
     let f32 = embedder();
     let int8 = load(Engine::Native, Precision::Int8);
     let auto = load(Engine::Native, Precision::Auto);
-    let medium = "Spawns a new asynchronous task, returning a JoinHandle for it. ".repeat(4);
-    let long = "The runtime drives futures to completion; `block_on` waits for one. ".repeat(30);
-    let texts = [
-        "x",
-        "This is an example sentence",
-        "fn main() { let rt = tokio::runtime::Runtime::new().unwrap(); }",
-        "error: unused variable `x` --> src/main.rs:2:9",
-        medium.as_str(),
-        long.as_str(),
-        "Ünïcödé, 日本語のテキスト, and émoji 🚀 mixed in",
-    ];
+    let mut owned = mixed_texts();
+    owned[0] = "error: unused variable `x` --> src/main.rs:2:9".to_owned();
+    let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
     let exact = f32.embed_passages(&texts).unwrap();
     let quantized = int8.embed_passages(&texts).unwrap();
     let mut worst = 1.0f32;
