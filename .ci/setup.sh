@@ -16,6 +16,8 @@ setup_system() {
     command -v chromium >/dev/null || missing+=(chromium fonts-dejavu-core)
     # The replica test puts HAProxy in front of three servers.
     command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
+    # The Go dependency test fills a module cache with the real toolchain.
+    command -v go >/dev/null || missing+=(golang-go)
     if ((${#missing[@]})); then
         echo "== installing ${missing[*]} (apt)" >&2
         local sudo=()
