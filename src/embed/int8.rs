@@ -47,13 +47,21 @@ impl Int8Weights {
         for s in &mut scales {
             *s = if *s > 0.0 { *s / 127.0 } else { 1.0 };
         }
+        let inverse: Vec<f32> = scales.iter().map(|s| 1.0 / s).collect();
         let mut weights = vec![0i8; inputs * outputs];
-        for (p, panel) in weights.chunks_exact_mut(inputs * PANEL).enumerate() {
-            for (k, lanes) in panel.chunks_exact_mut(PANEL).enumerate() {
-                let row = &weight[k * outputs + p * PANEL..][..PANEL];
-                let scale = &scales[p * PANEL..][..PANEL];
-                for ((q, w), s) in lanes.iter_mut().zip(row).zip(scale) {
-                    *q = (w / s).round().clamp(-127.0, 127.0) as i8;
+        // Row by row of the source (read in order), each row's outputs
+        // scattered to their panels; rounding half away from zero by
+        // truncation, which vectorises where `round` is a libm call.
+        for (k, row) in weight.chunks_exact(outputs).enumerate() {
+            for (p, (lanes, inverse)) in row
+                .chunks_exact(PANEL)
+                .zip(inverse.chunks_exact(PANEL))
+                .enumerate()
+            {
+                let out = &mut weights[(p * inputs + k) * PANEL..][..PANEL];
+                for ((q, w), i) in out.iter_mut().zip(lanes).zip(inverse) {
+                    let x = (w * i).clamp(-127.0, 127.0);
+                    *q = (x + 0.5f32.copysign(x)) as i8;
                 }
             }
         }
