@@ -136,7 +136,16 @@ fn small_library_server() -> crate::mcp::TwinServer {
         .expect("doc");
     for (n, c) in chunk(&doc).iter().enumerate() {
         writer
-            .add_chunk(id, "README.md", "Queue", c, 10, &format!("c{n}"), None)
+            .add_chunk(
+                id,
+                "README.md",
+                "Queue",
+                c,
+                10,
+                &format!("c{n}"),
+                None,
+                None,
+            )
             .expect("chunk");
     }
     writer.commit().expect("commit");

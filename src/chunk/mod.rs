@@ -308,3 +308,47 @@ mod tests {
         );
     }
 }
+
+/// The summary of an API item's section in source code (its text opens
+/// with the item's signature in a code fence): `name` and the first
+/// paragraph after the signature. It gets a vector of its own, which
+/// re-ranks answers; `None` for any other section, or an item without prose.
+pub fn api_summary(path: &str, name: &str, text: &str, code: &str) -> Option<String> {
+    let source = matches!(
+        crate::parse::Format::from_path(path),
+        Some(crate::parse::Format::Code(_))
+    );
+    if !source || !text.starts_with("```") || code.is_empty() {
+        return None;
+    }
+    let body = text.splitn(3, "```").nth(2)?;
+    let paragraph = body.trim().split("\n\n").next()?.trim();
+    if paragraph.is_empty() {
+        return None;
+    }
+    Some(format!("{name}\n{paragraph}"))
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::api_summary;
+
+    #[test]
+    fn api_sections_of_source_code_have_summaries() {
+        let text = "```python\ndef fillna(self, value=None)\n```\n\nFill NA/NaN values.\n\nParameters\n----------\nvalue : scalar";
+        assert_eq!(
+            api_summary(
+                "pandas/core/generic.py",
+                "NDFrame.fillna",
+                text,
+                "def fillna"
+            )
+            .as_deref(),
+            Some("NDFrame.fillna\nFill NA/NaN values.")
+        );
+        // Prose, a section without a signature, one without words after it.
+        assert!(api_summary("docs/guide.md", "Guide", text, "def fillna").is_none());
+        assert!(api_summary("src/lib.rs", "x", "Plain words.", "").is_none());
+        assert!(api_summary("src/lib.rs", "x", "```rust\nfn f()\n```\n", "fn f()").is_none());
+    }
+}

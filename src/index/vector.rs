@@ -33,6 +33,10 @@ pub struct VectorIndex {
 const SEARCH_SLOTS: usize = 16;
 
 /// The search contexts usearch reserves by itself: one per core.
+/// The key of a chunk's summary vector: its id with this bit set. A search
+/// hit is a chunk's better vector.
+pub const SUMMARY_KEY: i64 = 1 << 40;
+
 fn default_slots() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -135,7 +139,10 @@ impl VectorIndex {
             }
             *running += 1;
             drop(running);
-            let found = self.index.search(query, limit);
+            // Chunks only: summary vectors re-rank, they do not retrieve.
+            let found = self
+                .index
+                .filtered_search(query, limit, |key| key & SUMMARY_KEY as u64 == 0);
             *self.running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
             self.freed.notify_one();
             found.map_err(|e| self.error(e))?
@@ -146,6 +153,15 @@ impl VectorIndex {
             .zip(&matches.distances)
             .map(|(k, d)| (*k as i64, 1.0 - d))
             .collect())
+    }
+
+    /// The summary vector of the chunk with key `key`, if it has one.
+    pub fn summary(&self, key: i64) -> Option<Vec<f32>> {
+        let mut v = vec![0.0f32; self.index.dimensions()];
+        match self.index.get((key | SUMMARY_KEY) as u64, &mut v) {
+            Ok(n) if n > 0 => Some(v),
+            _ => None,
+        }
     }
 
     /// Number of vectors in the index.
@@ -201,6 +217,27 @@ mod tests {
                 });
             }
         });
+    }
+
+    #[test]
+    fn summaries_are_kept_apart_from_search() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(VECTOR_FILE);
+        let mut index = VectorIndex::create(&path, 4, 4).unwrap();
+        index.add(3, &unit(&[1.0, 0.0, 0.0, 0.0])).unwrap();
+        index.add(5, &unit(&[0.0, 1.0, 0.0, 0.0])).unwrap();
+        // Chunk 5's summary is the query itself, yet only chunks are found.
+        index
+            .add(5 | SUMMARY_KEY, &unit(&[0.0, 0.0, 1.0, 0.0]))
+            .unwrap();
+        index.save().unwrap();
+        let mapped = VectorIndex::open(&path, 4).unwrap();
+        let hits = mapped.search(&unit(&[0.0, 0.0, 1.0, 0.1]), 10).unwrap();
+        assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>().len(), 2);
+        assert!(hits.iter().all(|h| h.0 == 3 || h.0 == 5), "{hits:?}");
+        let summary = mapped.summary(5).unwrap();
+        assert!((summary[2] - 1.0).abs() < 1e-3, "{summary:?}");
+        assert!(mapped.summary(3).is_none());
     }
 
     #[test]

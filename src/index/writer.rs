@@ -122,6 +122,7 @@ impl IndexWriter {
         tokens: u32,
         hash: &str,
         vector: Option<&[f32]>,
+        summary: Option<&[f32]>,
     ) -> Result<i64, IndexError> {
         let breadcrumb = chunk.breadcrumb.join(BREADCRUMB_SEPARATOR);
         let row = ChunkRow {
@@ -145,6 +146,9 @@ impl IndexWriter {
             .add(chunk_id, &title, &row.breadcrumb, &chunk.text, &chunk.code)?;
         if let (Some(index), Some(v)) = (self.vectors.as_mut(), vector) {
             index.add(chunk_id, v)?;
+            if let Some(s) = summary {
+                index.add(chunk_id | super::vector::SUMMARY_KEY, s)?;
+            }
         }
         self.chunks += 1;
         Ok(chunk_id)

@@ -214,6 +214,27 @@ pub(super) fn build_version(
             },
         )
         .collect();
+    // API sections of source code get a second vector, of their qualified
+    // name and first paragraph: the section's own vector is diluted by its
+    // parameter lists, and the summary line is what a task's wording
+    // paraphrases. Their texts follow the chunks' in one embedding run.
+    let chunk_count = texts.len();
+    let mut texts = texts;
+    let mut hashes = hashes;
+    let mut tokens = tokens;
+    let mut summary_of: Vec<Option<usize>> = vec![None; chunk_count];
+    for (i, &(d, c)) in all.iter().enumerate() {
+        let chunk = &prepared[d].chunks[c];
+        let name = chunk.breadcrumb.join(" ");
+        if let Some(summary) =
+            crate::chunk::api_summary(&prepared[d].path, &name, &chunk.text, &chunk.code)
+        {
+            summary_of[i] = Some(texts.len());
+            hashes.push(hex(&Sha256::digest(summary.as_bytes())[..16]));
+            tokens.push((summary.len() as u32).div_ceil(4));
+            texts.push(summary);
+        }
+    }
     let files_reused = prepared.iter().filter(|p| p.known_tokens.is_some()).count();
     let model = embedder
         .as_ref()
@@ -266,7 +287,7 @@ pub(super) fn build_version(
                 total: missing.len(),
             });
         }
-        embedded = missing.len();
+        embedded = missing.iter().filter(|&&i| i < chunk_count).count();
     }
 
     let mut k = 0;
@@ -285,6 +306,7 @@ pub(super) fn build_version(
                     tokens[k],
                     &hashes[k],
                     vectors[k].as_deref(),
+                    summary_of[k].and_then(|s| vectors[s].as_deref()),
                 )
                 .map_err(failed_write)?;
             k += 1;
@@ -309,7 +331,7 @@ pub(super) fn build_version(
         chunks: stats.chunks,
         embedded,
         reused: if embedder.is_some() {
-            texts.len() - embedded
+            chunk_count - embedded
         } else {
             0
         },

@@ -322,11 +322,13 @@ impl Engine {
         let bm25 = to_ids(bm25);
         let mut degraded = None;
         let mut dense = Vec::new();
+        let mut embedded_vec: Option<Vec<f32>> = None;
         if mode != Mode::Bm25 {
             match (&open.vectors, &build.model, embedded) {
                 (Some(vectors), Some(indexed), Some(embedded)) => match embedded {
                     Ok((fingerprint, q)) if fingerprint == *indexed => {
-                        dense = to_ids(vectors.search(&q, depth)?)
+                        dense = to_ids(vectors.search(&q, depth)?);
+                        embedded_vec = Some(q);
                     }
                     Ok((fingerprint, _)) => {
                         return Err(SearchError::ModelMismatch {
@@ -348,7 +350,7 @@ impl Engine {
         }
         let fused = match mode {
             Mode::Bm25 => bm25,
-            Mode::Vector => dense,
+            Mode::Vector => dense.clone(),
             Mode::Hybrid => fuse_ranks(&bm25, &dense, self.fusion_for(query, pasted.is_some())),
         };
         let ids: Vec<i64> = fused.iter().map(|h| h.0).collect();
@@ -387,6 +389,15 @@ impl Engine {
                     .total_cmp(&a.score)
                     .then(a.chunk.id.cmp(&b.chunk.id))
             });
+        }
+        if let (Some(vectors), Some(q)) = (open.vectors.as_ref(), embedded_vec.as_ref()) {
+            let alpha = match self.fusion_for(query, pasted.is_some()) {
+                Fusion::Weighted { alpha } => alpha,
+                Fusion::Rrf { .. } => 0.0,
+            };
+            if alpha > 0.0 {
+                rerank_by_summaries(&mut hits, &dense, vectors, q, build.id_offset, alpha);
+            }
         }
         boost_named_items(query, &mut hits, bonus);
         hits.truncate(limit);
@@ -628,6 +639,45 @@ fn boost_named_items(query: &str, hits: &mut [Hit], bonus: f32) {
             .total_cmp(&a.score)
             .then(a.chunk.id.cmp(&b.chunk.id))
     });
+}
+
+/// An API section whose summary (qualified name and first paragraph, its
+/// second vector) is closer to the query than its whole text gains the
+/// difference at the fusion's weight of cosines: its own vector is diluted
+/// by parameter lists, and the summary line is what a task's wording
+/// paraphrases. Summaries re-rank the candidates; they retrieve nothing.
+fn rerank_by_summaries(
+    hits: &mut [Hit],
+    dense: &[(i64, f32)],
+    vectors: &crate::index::VectorIndex,
+    query: &[f32],
+    id_offset: i64,
+    alpha: f32,
+) {
+    let cosine: HashMap<i64, f32> = dense.iter().copied().collect();
+    let floor = dense.last().map_or(0.0, |d| d.1);
+    let mut changed = false;
+    for hit in hits.iter_mut() {
+        if !hit.chunk.text.starts_with("```") || !is_source_code(&hit.chunk.path) {
+            continue;
+        }
+        let Some(summary) = vectors.summary(hit.chunk.id - id_offset) else {
+            continue;
+        };
+        let own = cosine.get(&hit.chunk.id).copied().unwrap_or(floor);
+        let c: f32 = summary.iter().zip(query).map(|(a, b)| a * b).sum();
+        if c > own {
+            hit.score += alpha * (c - own);
+            changed = true;
+        }
+    }
+    if changed {
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.chunk.id.cmp(&b.chunk.id))
+        });
+    }
 }
 
 /// Shows the unversioned default as "latest".
