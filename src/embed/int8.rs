@@ -141,7 +141,7 @@ unsafe fn panel_product(
     tail: &Tail<'_>,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if avx2() {
+    if has_kernel() {
         // SAFETY: the CPU has AVX2 and FMA; the caller vouches for `out`.
         return unsafe { avx::panel_product(input, inputs, panel, out, stride, tail) };
     }
@@ -159,9 +159,17 @@ unsafe fn panel_product(
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-fn avx2() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+/// Whether this CPU runs the vectorised kernel (AVX2 and FMA); elsewhere
+/// the scalar loop, far slower than f32 gemm.
+pub(super) fn has_kernel() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 #[cfg(target_arch = "x86_64")]

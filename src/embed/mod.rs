@@ -41,7 +41,7 @@ impl Precision {
         match self {
             Precision::F32 => false,
             Precision::Int8 => true,
-            Precision::Auto => int8_is_fast(),
+            Precision::Auto => int8::has_kernel(),
         }
     }
 
@@ -50,19 +50,8 @@ impl Precision {
         match self {
             Precision::F32 => false,
             Precision::Int8 => true,
-            Precision::Auto => queries && int8_is_fast(),
+            Precision::Auto => queries && int8::has_kernel(),
         }
-    }
-}
-
-fn int8_is_fast() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
     }
 }
 

@@ -195,33 +195,15 @@ pub(super) fn build_version(
         .enumerate()
         .flat_map(|(d, p)| (0..p.chunks.len()).map(move |c| (d, c)))
         .collect();
-    let texts: Vec<String> = all
+    let mut texts: Vec<String> = all
         .iter()
         .map(|&(d, c)| embedding_text(&prepared[d].chunks[c]))
-        .collect();
-    let hashes: Vec<String> = texts
-        .iter()
-        .map(|t| hex(&Sha256::digest(t.as_bytes())[..16]))
-        .collect();
-    let tokens: Vec<u32> = all
-        .par_iter()
-        .zip(&texts)
-        .map(
-            |(&(d, c), text)| match (&prepared[d].known_tokens, &embedder) {
-                (Some(known), _) => known[c],
-                (None, Some(e)) => e.count_tokens(text) as u32,
-                (None, None) => (text.len() as u32).div_ceil(4),
-            },
-        )
         .collect();
     // API sections of source code get a second vector, of their qualified
     // name and first paragraph: the section's own vector is diluted by its
     // parameter lists, and the summary line is what a task's wording
     // paraphrases. Their texts follow the chunks' in one embedding run.
     let chunk_count = texts.len();
-    let mut texts = texts;
-    let mut hashes = hashes;
-    let mut tokens = tokens;
     let mut summary_of: Vec<Option<usize>> = vec![None; chunk_count];
     for (i, &(d, c)) in all.iter().enumerate() {
         let chunk = &prepared[d].chunks[c];
@@ -230,11 +212,29 @@ pub(super) fn build_version(
             crate::chunk::api_summary(&prepared[d].path, &name, &chunk.text, &chunk.code)
         {
             summary_of[i] = Some(texts.len());
-            hashes.push(hex(&Sha256::digest(summary.as_bytes())[..16]));
-            tokens.push((summary.len() as u32).div_ceil(4));
             texts.push(summary);
         }
     }
+    let hashes: Vec<String> = texts
+        .iter()
+        .map(|t| hex(&Sha256::digest(t.as_bytes())[..16]))
+        .collect();
+    // Token counts order the embedding batches (and are stored for chunks);
+    // a summary's is estimated.
+    let tokens: Vec<u32> = texts
+        .par_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let known = all
+                .get(i)
+                .and_then(|&(d, c)| prepared[d].known_tokens.as_ref().map(|k| k[c]));
+            match (known, &embedder) {
+                (Some(n), _) => n,
+                (None, Some(e)) if i < chunk_count => e.count_tokens(text) as u32,
+                _ => (text.len() as u32).div_ceil(4),
+            }
+        })
+        .collect();
     let files_reused = prepared.iter().filter(|p| p.known_tokens.is_some()).count();
     let model = embedder
         .as_ref()

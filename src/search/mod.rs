@@ -658,9 +658,7 @@ fn rerank_by_summaries(
     let floor = dense.last().map_or(0.0, |d| d.1);
     let mut changed = false;
     for hit in hits.iter_mut() {
-        if !hit.chunk.text.starts_with("```") || !is_source_code(&hit.chunk.path) {
-            continue;
-        }
+        // Only API sections have one (`chunk::api_summary`).
         let Some(summary) = vectors.summary(hit.chunk.id - id_offset) else {
             continue;
         };
