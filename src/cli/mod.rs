@@ -84,8 +84,9 @@ pub struct RankingArgs {
     /// Weight of the vector ranking in reciprocal rank fusion
     #[arg(long, env = "TWINMCP_VECTOR_WEIGHT", default_value_t = 1.0)]
     vector_weight: f32,
-    /// Share of the cosine score in weighted fusion
-    #[arg(long, env = "TWINMCP_ALPHA", default_value_t = 0.4)]
+    /// Share of the cosine score in weighted fusion, the cosines stretched
+    /// over the candidates (the best 1, the last 0)
+    #[arg(long, env = "TWINMCP_ALPHA", default_value_t = 0.3)]
     alpha: f32,
     /// Scale of the bonus for sections documenting an API the query names (0 turns it off)
     #[arg(long, env = "TWINMCP_NAME_BONUS", default_value_t = 1.0)]
@@ -102,6 +103,10 @@ pub struct RankingArgs {
     /// message [default: --alpha]
     #[arg(long, env = "TWINMCP_TASK_ALPHA")]
     pub task_alpha: Option<f32>,
+    /// Weighted fusion's alpha for a pasted diagnostic (a location such as
+    /// `app.py:3:8:`, or a head such as `error[E0277]:`), its cosines as they are
+    #[arg(long, env = "TWINMCP_MESSAGE_ALPHA", default_value_t = 0.4)]
+    pub message_alpha: f32,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -117,7 +122,10 @@ impl RankingArgs {
                 k: self.rrf_k,
                 vector_weight: self.vector_weight,
             },
-            FusionKind::Weighted => Fusion::Weighted { alpha: self.alpha },
+            FusionKind::Weighted => Fusion::Weighted {
+                alpha: self.alpha,
+                stretch: true,
+            },
         }
     }
 }
