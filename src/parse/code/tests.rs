@@ -69,7 +69,8 @@ mod tests {
     );
     assert_eq!(
         (timeout.blocks[0].start_line, timeout.blocks[0].end_line),
-        (15, 20)
+        (15, 17),
+        "the signature's lines, not the body's"
     );
     assert!(
         timeout
@@ -701,7 +702,8 @@ impl UnusedVariable {
         "Messages:\n- Local variable `{name}` is assigned to but never used\n\
          - Remove assignment to unused variable `{}`"
     );
-    assert_eq!((messages.start_line, messages.end_line), (13, 17));
+    // The block keeps the item's signature line, not the impl's (13-17).
+    assert_eq!((messages.start_line, messages.end_line), (6, 6));
 }
 
 #[test]

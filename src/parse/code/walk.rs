@@ -147,11 +147,23 @@ impl<'s> Ctx<'s> {
         let signature = self.signature(head, sig_end);
         let qualified = self.qualify(path);
         let blocks = parse_doc(docs, format);
+        // What the section shows: the docs and the signature. Docs after the
+        // head (a docstring, passed as `item`) end it; docs before it end at
+        // the signature, not with the body (a trait's methods, a function's
+        // 1,700 lines).
+        let end_line = if item.start_byte() >= sig_end {
+            self.end_line(item)
+        } else {
+            let end = sig_end.clamp(head.start_byte(), self.src.len());
+            let body = self.src.get(head.start_byte()..end).unwrap_or("");
+            let last = self.line(head) + body.trim_end().matches('\n').count() as u32;
+            last.min(self.end_line(item))
+        };
         let mut all = vec![Block {
             kind: BlockKind::Item,
             text: format!("```{}\n{signature}\n```", self.grammar.fence),
             start_line: self.line(head),
-            end_line: self.end_line(item),
+            end_line,
         }];
         all.extend(blocks);
         self.sections.push(Section {
