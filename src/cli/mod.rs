@@ -86,7 +86,7 @@ pub struct RankingArgs {
     vector_weight: f32,
     /// Share of the cosine score in weighted fusion, the cosines stretched
     /// over the candidates (the best 1, the last 0)
-    #[arg(long, env = "TWINMCP_ALPHA", default_value_t = 0.3)]
+    #[arg(long, env = "TWINMCP_ALPHA", default_value_t = 0.33)]
     alpha: f32,
     /// Scale of the bonus for sections documenting an API the query names (0 turns it off)
     #[arg(long, env = "TWINMCP_NAME_BONUS", default_value_t = 1.0)]

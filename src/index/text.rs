@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
 };
@@ -148,9 +148,39 @@ impl TextIndex {
 
     /// The `limit` best chunks for `query` by BM25: (chunk id, score).
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<(i64, f32)>, IndexError> {
-        let terms = query_terms(query);
-        if terms.is_empty() {
+        match self.query(query) {
+            Some(query) => self.top(&query, limit),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The BM25 scores for `query` of the chunks `ids` that match any of
+    /// its terms (the others score nothing), as `search` would give them.
+    pub fn scores_of(&self, query: &str, ids: &[i64]) -> Result<Vec<(i64, f32)>, IndexError> {
+        let Some(query) = self.query(query) else {
             return Ok(Vec::new());
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let only = TermSetQuery::new(
+            ids.iter()
+                .map(|&id| Term::from_field_i64(self.fields.chunk_id, id)),
+        );
+        // The set selects and adds nothing to the score.
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(query) as Box<dyn Query>),
+            (Occur::Must, Box::new(BoostQuery::new(Box::new(only), 0.0))),
+        ]);
+        self.top(&query, ids.len())
+    }
+
+    /// The query of `text`'s terms over every field, weighted per field;
+    /// `None` when it has no terms.
+    fn query(&self, text: &str) -> Option<BooleanQuery> {
+        let terms = query_terms(text);
+        if terms.is_empty() {
+            return None;
         }
         let f = self.fields;
         let fields = [f.title, f.breadcrumb, f.body, f.code];
@@ -167,14 +197,18 @@ impl TextIndex {
                 ));
             }
         }
-        let query = BooleanQuery::new(clauses);
+        Some(BooleanQuery::new(clauses))
+    }
+
+    fn top(&self, query: &dyn Query, limit: usize) -> Result<Vec<(i64, f32)>, IndexError> {
+        let f = self.fields;
         let searcher = self.reader.searcher();
         let err = |source| IndexError::Text {
             path: self.path.clone(),
             source,
         };
         let top = searcher
-            .search(&query, &TopDocs::with_limit(limit).order_by_score())
+            .search(query, &TopDocs::with_limit(limit.max(1)).order_by_score())
             .map_err(err)?;
         let mut out = Vec::with_capacity(top.len());
         for (score, address) in top {
@@ -196,4 +230,42 @@ fn query_terms(query: &str) -> Vec<String> {
         terms.insert(t.text.clone());
     }
     terms.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_outside_the_top_list_get_the_scores_search_would_give() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = TextIndexWriter::create(dir.path()).unwrap();
+        let bodies = [
+            "fill missing values in a frame",
+            "missing values are dropped",
+            "values of a column",
+            "nothing in common here",
+        ];
+        for (id, body) in bodies.iter().enumerate() {
+            writer.add(id as i64, "t", "b", body, "").unwrap();
+        }
+        writer.commit().unwrap();
+        let index = TextIndex::open(dir.path()).unwrap();
+        let all = index.search("fill missing values", 10).unwrap();
+        assert_eq!(all.len(), 3, "{all:?}");
+        let top = index.search("fill missing values", 1).unwrap();
+        let rest: Vec<i64> = [1, 2, 3].into();
+        let scored = index.scores_of("fill missing values", &rest).unwrap();
+        // The chunk without a query term scores nothing; the others as in `all`.
+        assert_eq!(scored.len(), 2, "{scored:?}");
+        for (id, score) in scored.iter().chain(&top) {
+            let expected = all.iter().find(|h| h.0 == *id).unwrap().1;
+            assert!(
+                (score - expected).abs() < 1e-5,
+                "{id}: {score} vs {expected}"
+            );
+        }
+        assert!(index.scores_of("fill", &[]).unwrap().is_empty());
+        assert!(index.scores_of("the", &rest).unwrap().is_empty());
+    }
 }

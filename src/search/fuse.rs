@@ -22,11 +22,15 @@ pub enum Fusion {
 /// proportion to `alpha`. Through MCP, mrr@10, weighted `alpha` 0.4 as it is
 /// → 0.3 stretched: dev-60 0.756 → 0.795 (hit@5 0.917 both), v2 task
 /// intents 0.242 → 0.270, issue titles 0.533 → 0.483 (one of ten, rank 1
-/// → 2). Earlier, on dev-60 only: RRF k=60 0.629, k=10 0.654.
+/// → 2). With BM25 scores for the dense candidates outside its top list
+/// (`Engine::rank`), alpha 0.25 / 0.3 / 0.33 / 0.35 / 0.4: dev-60 0.786 /
+/// 0.801 / 0.800 / 0.789 / 0.774 (hit@5 0.917 up to 0.35, then 0.900), task
+/// intents 0.267 / 0.298 / 0.319 / 0.321 / 0.325. Earlier, on dev-60 only:
+/// RRF k=60 0.629, k=10 0.654.
 impl Default for Fusion {
     fn default() -> Self {
         Fusion::Weighted {
-            alpha: 0.3,
+            alpha: 0.33,
             stretch: true,
         }
     }

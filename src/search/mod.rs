@@ -326,7 +326,7 @@ impl Engine {
                 .map(|(key, score)| (key + build.id_offset, score))
                 .collect()
         };
-        let bm25 = to_ids(bm25);
+        let mut bm25 = to_ids(bm25);
         let mut degraded = None;
         let mut dense = Vec::new();
         let mut embedded_vec: Option<Vec<f32>> = None;
@@ -356,6 +356,18 @@ impl Engine {
             }
         }
         let fusion = self.fusion_for(query, pasted.is_some());
+        // Weighted fusion adds scores: a dense candidate outside BM25's top
+        // `depth` still has a BM25 score, often not far below the last one
+        // kept, and counting it as 0 sank what only the vectors found.
+        if mode == Mode::Hybrid && matches!(fusion, Fusion::Weighted { .. }) {
+            let lexical: std::collections::HashSet<i64> = bm25.iter().map(|h| h.0).collect();
+            let unscored: Vec<i64> = dense
+                .iter()
+                .filter(|h| !lexical.contains(&h.0))
+                .map(|h| h.0 - build.id_offset)
+                .collect();
+            bm25.extend(to_ids(open.text.scores_of(query, &unscored)?));
+        }
         let fused = match mode {
             Mode::Bm25 => bm25,
             Mode::Vector => dense.clone(),
