@@ -31,7 +31,7 @@ impl EventSink for TerminalSink {
             IndexEvent::EmbeddingStarted { total, .. } => {
                 let b = ProgressBar::new(total as u64).with_style(
                     ProgressStyle::with_template(
-                        "embedding {bar:30} {pos}/{len} chunks, {per_sec}, ETA {eta}",
+                        "embedding {bar:30} {pos}/{len} texts (chunks, API summaries), {per_sec}, ETA {eta}",
                     )
                     .expect("valid template"),
                 );

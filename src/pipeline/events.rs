@@ -18,9 +18,10 @@ pub enum IndexEvent {
         files: usize,
         skipped: usize,
     },
-    /// Embedding of `total` chunks started (those not cached).
+    /// Embedding of `total` texts started: the chunks and API summaries
+    /// whose vectors are not cached.
     EmbeddingStarted { label: String, total: usize },
-    /// `done` of `total` chunks are embedded.
+    /// `done` of `total` texts are embedded.
     Embedded {
         label: String,
         done: usize,
@@ -74,10 +75,10 @@ impl EventSink for TracingSink {
                 skipped,
             } => tracing::debug!("{label}: {files} documentation files, {skipped} skipped"),
             IndexEvent::EmbeddingStarted { label, total } => {
-                tracing::debug!("{label}: embedding {total} chunks")
+                tracing::debug!("{label}: embedding {total} texts (chunks and API summaries)")
             }
             IndexEvent::Embedded { label, done, total } => {
-                tracing::debug!("{label}: embedded {done}/{total} chunks")
+                tracing::debug!("{label}: embedded {done}/{total} texts")
             }
             IndexEvent::Built(report) => tracing::info!(
                 "indexed {}: {} files, {} chunks ({} embedded), in {:.1}s",
