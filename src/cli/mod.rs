@@ -86,7 +86,7 @@ pub struct RankingArgs {
     vector_weight: f32,
     /// Share of the cosine score in weighted fusion, the cosines stretched
     /// over the candidates (the best 1, the last 0)
-    #[arg(long, env = "TWINMCP_ALPHA", default_value_t = 0.33)]
+    #[arg(long, env = "TWINMCP_ALPHA", default_value_t = crate::search::ALPHA)]
     alpha: f32,
     /// Scale of the bonus for sections documenting an API the query names (0 turns it off)
     #[arg(long, env = "TWINMCP_NAME_BONUS", default_value_t = 1.0)]
@@ -105,7 +105,7 @@ pub struct RankingArgs {
     pub task_alpha: Option<f32>,
     /// Weighted fusion's alpha for a pasted diagnostic (a location such as
     /// `app.py:3:8:`, or a head such as `error[E0277]:`), its cosines as they are
-    #[arg(long, env = "TWINMCP_MESSAGE_ALPHA", default_value_t = 0.4)]
+    #[arg(long, env = "TWINMCP_MESSAGE_ALPHA", default_value_t = crate::search::MESSAGE_ALPHA)]
     pub message_alpha: f32,
 }
 

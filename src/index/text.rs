@@ -157,12 +157,12 @@ impl TextIndex {
     /// The BM25 scores for `query` of the chunks `ids` that match any of
     /// its terms (the others score nothing), as `search` would give them.
     pub fn scores_of(&self, query: &str, ids: &[i64]) -> Result<Vec<(i64, f32)>, IndexError> {
-        let Some(query) = self.query(query) else {
-            return Ok(Vec::new());
-        };
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        let Some(query) = self.query(query) else {
+            return Ok(Vec::new());
+        };
         let only = TermSetQuery::new(
             ids.iter()
                 .map(|&id| Term::from_field_i64(self.fields.chunk_id, id)),

@@ -32,11 +32,11 @@ pub struct VectorIndex {
 /// Concurrent searches a served index makes room for.
 const SEARCH_SLOTS: usize = 16;
 
-/// The search contexts usearch reserves by itself: one per core.
-/// The key of a chunk's summary vector: its id with this bit set. A search
-/// hit is a chunk's better vector.
+/// The key of a chunk's summary vector: its id with this bit set. Searches
+/// skip these keys; the summary re-rank reads them (`VectorIndex::summary`).
 pub const SUMMARY_KEY: i64 = 1 << 40;
 
+/// The search contexts usearch reserves by itself: one per core.
 fn default_slots() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }

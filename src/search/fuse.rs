@@ -30,19 +30,29 @@ pub enum Fusion {
 impl Default for Fusion {
     fn default() -> Self {
         Fusion::Weighted {
-            alpha: 0.33,
+            alpha: ALPHA,
             stretch: true,
         }
     }
 }
 
-/// The fusion for a pasted diagnostic: its words are the evidence, and the
-/// cosine as it is only breaks ties. Stretched, v2's error messages lose
-/// 0.015 mrr@10 at the best alpha (0.1 to 0.2).
-pub const MESSAGE_FUSION: Fusion = Fusion::Weighted {
-    alpha: 0.4,
-    stretch: false,
-};
+/// Weighted fusion's alpha, its cosines stretched (see `Fusion::default`).
+pub const ALPHA: f32 = 0.33;
+
+/// Weighted fusion's alpha for a pasted diagnostic (`Fusion::for_message`).
+pub const MESSAGE_ALPHA: f32 = 0.4;
+
+impl Fusion {
+    /// The fusion for a pasted diagnostic: its words are the evidence, and
+    /// the cosine as it is only breaks ties. Stretched, v2's error messages
+    /// lose 0.015 mrr@10 at the best alpha (0.1 to 0.2).
+    pub fn for_message(alpha: f32) -> Fusion {
+        Fusion::Weighted {
+            alpha,
+            stretch: false,
+        }
+    }
+}
 
 /// `(lowest, factor)`: a cosine `c` of the `vector` list counts as
 /// `(c - lowest) * factor` in weighted fusion.
@@ -96,7 +106,7 @@ mod tests {
         let fused = fuse_ranks(&bm25, &vector, Fusion::default());
         assert_eq!(fused[0].0, 2);
         assert_eq!(fused.len(), 5);
-        let weighted = fuse_ranks(&bm25, &vector, MESSAGE_FUSION);
+        let weighted = fuse_ranks(&bm25, &vector, Fusion::for_message(MESSAGE_ALPHA));
         assert_eq!(weighted[0].0, 2);
     }
 
@@ -106,14 +116,7 @@ mod tests {
         // of cosine, which as it is does not overturn BM25 but stretched does.
         let bm25 = [(1, 10.0), (2, 8.0), (3, 7.0)];
         let vector = [(2, 0.60), (3, 0.55), (1, 0.50)];
-        let raw = fuse_ranks(
-            &bm25,
-            &vector,
-            Fusion::Weighted {
-                alpha: 0.3,
-                stretch: false,
-            },
-        );
+        let raw = fuse_ranks(&bm25, &vector, Fusion::for_message(0.3));
         assert_eq!(raw[0].0, 1);
         let stretched = fuse_ranks(&bm25, &vector, Fusion::default());
         assert_eq!(stretched[0].0, 2);

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 pub use budget::{Answer, Hit, assemble_answer};
-pub use fuse::{Fusion, MESSAGE_FUSION, cosine_scale, fuse_ranks};
+pub use fuse::{ALPHA, Fusion, MESSAGE_ALPHA, cosine_scale, fuse_ranks};
 pub use resolve::{Resolved, resolve_libraries};
 pub use slot::ModelSlot;
 
@@ -98,7 +98,7 @@ pub struct Engine {
     /// words (names no API, pastes no message); `None`: the same as `fusion`.
     pub task_alpha: Option<f32>,
     /// Weighted fusion's `alpha` for a pasted diagnostic, whose cosines
-    /// count as they are (`MESSAGE_FUSION`).
+    /// count as they are (`Fusion::for_message`).
     pub message_alpha: f32,
     /// Recent answers by (build, mode, limit, query).
     answers: Mutex<lru::LruCache<AnswerKey, Ranked>>,
@@ -145,10 +145,7 @@ impl Engine {
             model,
             fusion: Fusion::default(),
             task_alpha: None,
-            message_alpha: match MESSAGE_FUSION {
-                Fusion::Weighted { alpha, .. } => alpha,
-                Fusion::Rrf { .. } => unreachable!("MESSAGE_FUSION is weighted"),
-            },
+            message_alpha: MESSAGE_ALPHA,
             answers: Mutex::new(lru::LruCache::new(ANSWER_CACHE)),
             mode: Mode::Hybrid,
             name_bonus: 1.0,
@@ -551,14 +548,11 @@ fn query_identifiers(query: &str) -> Vec<String> {
 
 impl Engine {
     /// The fusion for `query`: a pasted diagnostic's words are the evidence
-    /// (`MESSAGE_FUSION`); words that describe a task share few terms with
+    /// (`Fusion::for_message`); words that describe a task share few terms with
     /// the docs that answer them, so `task_alpha` may let vectors count more.
     fn fusion_for(&self, query: &str, pasted: bool) -> Fusion {
         match (self.fusion, self.task_alpha) {
-            (Fusion::Weighted { .. }, _) if pasted => Fusion::Weighted {
-                alpha: self.message_alpha,
-                stretch: false,
-            },
+            (Fusion::Weighted { .. }, _) if pasted => Fusion::for_message(self.message_alpha),
             (Fusion::Weighted { stretch, .. }, Some(alpha))
                 if query_identifiers(query).is_empty() =>
             {
