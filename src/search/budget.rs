@@ -1,8 +1,10 @@
-//! Token-budgeted answers: the best sections, whole, in rank order.
+//! Token-budgeted answers: the best sections in rank order, whole where
+//! they fit.
 //!
 //! Properties: results appear in rank order; a code fence is never cut; the
 //! first result is always shown (cut between blocks if it alone is over the
-//! budget); everything left out is counted.
+//! budget); a later one that does not fit whole is shown by its opening
+//! blocks while enough of the budget is left; everything left out is counted.
 
 use crate::index::StoredChunk;
 
@@ -33,8 +35,19 @@ pub struct Answer {
 /// Tokens charged per result for its heading, source line and separator.
 const RESULT_OVERHEAD: u32 = 16;
 
-/// Fills `budget` tokens with `hits` in order; hits that do not fit are
-/// skipped (a smaller one further down may still fit) and counted.
+/// A later section that does not fit whole is shown by its opening blocks
+/// (an API item's signature and summary) in at most this many tokens...
+const SHORTENED_MAX: u32 = 400;
+
+/// ...where at least this many tokens of the budget are left for them.
+const SHORTENED_MIN: u32 = 150;
+
+/// Fills `budget` tokens with `hits` in order. A hit that does not fit is
+/// shown shortened to its opening blocks where room is left, else skipped
+/// (a smaller one further down may still fit) and counted. Through MCP,
+/// skipping instead held out of answers sections ranked in their top ten:
+/// with a budget of 10,000 tokens instead of 5,000, v2 task intents had
+/// success@10 0.679 instead of 0.630.
 pub fn assemble_answer(hits: Vec<Hit>, budget: u32, max_results: usize) -> Answer {
     let mut answer = Answer::default();
     for hit in hits {
@@ -65,7 +78,27 @@ pub fn assemble_answer(hits: Vec<Hit>, budget: u32, max_results: usize) -> Answe
                 hit,
             });
         } else {
-            answer.omitted += 1;
+            let room = budget
+                .saturating_sub(answer.tokens_used + header)
+                .min(SHORTENED_MAX);
+            let text = (room >= SHORTENED_MIN)
+                .then(|| cut_between_blocks(&hit.chunk.text, hit.chunk.tokens, room));
+            let tokens = text
+                .as_ref()
+                .map(|t| estimate_share(t, &hit.chunk.text, hit.chunk.tokens) + header);
+            match (text, tokens) {
+                // Its first block alone may still be too long.
+                (Some(text), Some(tokens)) if answer.tokens_used + tokens <= budget => {
+                    answer.tokens_used += tokens;
+                    answer.parts.push(AnswerPart {
+                        text,
+                        tokens,
+                        truncated: true,
+                        hit,
+                    });
+                }
+                _ => answer.omitted += 1,
+            }
         }
     }
     answer
@@ -142,6 +175,37 @@ mod tests {
         assert_eq!(ids, [1, 2, 3]);
         assert_eq!(answer.omitted, 1);
         assert!(answer.tokens_used <= 750);
+    }
+
+    #[test]
+    fn a_later_result_that_does_not_fit_is_shown_by_its_opening_blocks() {
+        let long = format!(
+            "Signature.\n\nSummary line.\n\n{}",
+            "more words ".repeat(400)
+        );
+        let hits = vec![
+            hit(1, "one", 500),
+            hit(2, &long, 1200),
+            hit(3, "three", 100),
+        ];
+        let answer = assemble_answer(hits, 1000, 10);
+        let ids: Vec<i64> = answer.parts.iter().map(|p| p.hit.chunk.id).collect();
+        assert_eq!(ids, [1, 2, 3]);
+        let part = &answer.parts[1];
+        assert!(part.truncated);
+        assert!(
+            part.text.starts_with("Signature.\n\nSummary line."),
+            "{}",
+            part.text
+        );
+        assert!(part.tokens <= SHORTENED_MAX + 16, "{}", part.tokens);
+        assert!(answer.tokens_used <= 1000);
+        assert_eq!(answer.omitted, 0);
+        // With too little room left, it is skipped and counted.
+        let hits = vec![hit(1, "one", 900), hit(2, &long, 1200)];
+        let answer = assemble_answer(hits, 1000, 10);
+        assert_eq!(answer.parts.len(), 1);
+        assert_eq!(answer.omitted, 1);
     }
 
     #[test]
