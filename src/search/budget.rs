@@ -58,47 +58,35 @@ pub fn assemble_answer(hits: Vec<Hit>, budget: u32, max_results: usize) -> Answe
         let header =
             (hit.chunk.breadcrumb.len() + hit.chunk.path.len()) as u32 / 4 + RESULT_OVERHEAD;
         let cost = hit.chunk.tokens + header;
-        if answer.tokens_used + cost <= budget {
-            answer.tokens_used += cost;
-            answer.parts.push(AnswerPart {
-                text: hit.chunk.text.clone(),
-                tokens: cost,
-                truncated: false,
-                hit,
-            });
-        } else if answer.parts.is_empty() {
-            let room = budget.saturating_sub(header);
+        let shortened = |room: u32| {
             let text = cut_between_blocks(&hit.chunk.text, hit.chunk.tokens, room);
             let tokens = estimate_share(&text, &hit.chunk.text, hit.chunk.tokens) + header;
-            answer.tokens_used += tokens;
-            answer.parts.push(AnswerPart {
-                text,
-                tokens,
-                truncated: true,
-                hit,
-            });
+            (text, tokens, true)
+        };
+        let shown = if answer.tokens_used + cost <= budget {
+            Some((hit.chunk.text.clone(), cost, false))
+        } else if answer.parts.is_empty() {
+            Some(shortened(budget.saturating_sub(header)))
         } else {
             let room = budget
                 .saturating_sub(answer.tokens_used + header)
                 .min(SHORTENED_MAX);
-            let text = (room >= SHORTENED_MIN)
-                .then(|| cut_between_blocks(&hit.chunk.text, hit.chunk.tokens, room));
-            let tokens = text
-                .as_ref()
-                .map(|t| estimate_share(t, &hit.chunk.text, hit.chunk.tokens) + header);
-            match (text, tokens) {
-                // Its first block alone may still be too long.
-                (Some(text), Some(tokens)) if answer.tokens_used + tokens <= budget => {
-                    answer.tokens_used += tokens;
-                    answer.parts.push(AnswerPart {
-                        text,
-                        tokens,
-                        truncated: true,
-                        hit,
-                    });
-                }
-                _ => answer.omitted += 1,
+            // Its first block alone may still be too long.
+            (room >= SHORTENED_MIN)
+                .then(|| shortened(room))
+                .filter(|(_, tokens, _)| answer.tokens_used + tokens <= budget)
+        };
+        match shown {
+            Some((text, tokens, truncated)) => {
+                answer.tokens_used += tokens;
+                answer.parts.push(AnswerPart {
+                    text,
+                    tokens,
+                    truncated,
+                    hit,
+                });
             }
+            None => answer.omitted += 1,
         }
     }
     answer
