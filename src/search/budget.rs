@@ -37,10 +37,10 @@ const RESULT_OVERHEAD: u32 = 16;
 
 /// A later section that does not fit whole is shown by its opening blocks
 /// (an API item's signature and summary) in at most this many tokens...
-const SHORTENED_MAX: u32 = 400;
+const SHORTENED_MAX: u32 = 250;
 
 /// ...where at least this many tokens of the budget are left for them.
-const SHORTENED_MIN: u32 = 150;
+const SHORTENED_MIN: u32 = 100;
 
 /// Fills `budget` tokens with `hits` in order. A hit that does not fit is
 /// shown shortened to its opening blocks where room is left, else skipped
