@@ -35,6 +35,20 @@ pub fn rst(data: &[u8]) {
     }
 }
 
+/// Manual pages (roff): parse and chunk.
+pub fn man(data: &[u8]) {
+    if let Ok(doc) = parse_document(&text(data), "man/man1/page.1", Format::Man, &|_| None) {
+        chunk(&doc);
+    }
+}
+
+/// AsciiDoc: parse and chunk.
+pub fn asciidoc(data: &[u8]) {
+    if let Ok(doc) = parse_document(&text(data), "docs/page.adoc", Format::AsciiDoc, &|_| None) {
+        chunk(&doc);
+    }
+}
+
 /// Jupyter notebooks: parse and chunk.
 pub fn notebook(data: &[u8]) {
     if let Ok(doc) = parse_document(&text(data), "docs/n.ipynb", Format::Notebook, &|_| None) {

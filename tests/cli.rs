@@ -488,3 +488,104 @@ fn precisions_share_one_index_and_a_bad_one_is_named() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("fp8") && err.contains("int8"), "{err}");
 }
+
+#[test]
+fn manual_pages_and_asciidoc_are_indexed_by_section_and_option() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("pages");
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(docs.join("man/man1")).unwrap();
+    std::fs::create_dir_all(docs.join("man/man8")).unwrap();
+    std::fs::create_dir_all(docs.join("logs")).unwrap();
+    // man macros, as help2man and hand-written pages use them.
+    std::fs::write(
+        docs.join("man/man1/lanternctl.1"),
+        r#".\" Written for this test.
+.TH LANTERNCTL "1" "December 2026" "lanternfish 2.0" "User Commands"
+.SH NAME
+lanternctl \- control a lanternfish job queue
+.SH SYNOPSIS
+.B lanternctl
+[\fI\,OPTION\/\fR]... \fIQUEUE\fR
+.SH DESCRIPTION
+Sends commands to the queue server named by \fBLANTERN_URL\fR.
+.TP
+\fB\-\-drain\fR
+stop taking new jobs and wait until the running ones end
+.TP
+\fB\-\-requeue\-failed\fR
+put every job that failed back on the queue, oldest first. Each job keeps
+its arguments and its attempt count, so a job that fails again is retried
+with the same backoff as before; jobs that failed more often than the
+queue's \fImax_attempts\fR stay failed unless \fB\-\-force\fR is given too.
+Jobs are moved in batches of a hundred, and the command prints how many it
+moved. A worker that is running picks the first of them up at its next poll;
+nothing has to be restarted for that, and jobs already on the queue keep
+their places ahead of the requeued ones.
+.TP
+\fB\-\-purge\fR=\fIAGE\fR
+delete finished jobs older than \fIAGE\fR (\(lq7d\(rq, \(lq12h\(rq)
+.SH "EXIT STATUS"
+Zero when the queue answered.
+"#,
+    )
+    .unwrap();
+    // mdoc, as BSD pages are written.
+    std::fs::write(
+        docs.join("man/man8/lanternd.8"),
+        ".Dd December 3, 2026\n.Dt LANTERND 8\n.Os\n.Sh NAME\n.Nm lanternd\n\
+         .Nd the lanternfish queue server\n.Sh SYNOPSIS\n.Nm\n.Op Fl d\n.Op Fl p Ar port\n\
+         .Sh DESCRIPTION\n.Nm\nkeeps jobs on disk and hands them to workers.\n\
+         .Bl -tag -width Ds\n.It Fl d\nStay in the foreground and log to the terminal.\n\
+         .It Fl p Ar port\nListen for workers and clients on TCP\n.Ar port\ninstead of 7300.\n.El\n",
+    )
+    .unwrap();
+    // AsciiDoc, as manual pages are written in it.
+    std::fs::write(
+        docs.join("lantern-backup.adoc"),
+        "lantern-backup(1)\n=================\n\nNAME\n----\n\
+         lantern-backup - Save a queue to a file and load it back\n\n\
+         OPTIONS\n-------\n--restore <file>::\n\
+         \tLoad the jobs saved in <file> into an empty queue; jobs keep their ids.\n\n\
+         --compress::\n\tWrite the file gzip-compressed.\n",
+    )
+    .unwrap();
+    // Named like a page, but a rotated log: no sections.
+    std::fs::write(docs.join("logs/server.log.1"), "12:00 started\n").unwrap();
+    std::fs::write(docs.join("logs/old.1"), "12:00 started\n12:01 stopped\n").unwrap();
+
+    let report = twinmcp_ok(&data, &["index", docs.to_str().unwrap(), "--id", "/t/man"]);
+    assert!(report.contains("indexed /t/man"), "{report}");
+
+    let search = |query: &str| -> Value {
+        serde_json::from_str(&twinmcp_ok(&data, &["search", "/t/man", query, "--json"])).unwrap()
+    };
+    let answer = search("put failed jobs back on the queue");
+    let first = &answer["results"][0];
+    assert_eq!(first["path"], "man/man1/lanternctl.1", "{answer}");
+    assert_eq!(
+        first["breadcrumb"],
+        "lanternctl(1) — control a lanternfish job queue › DESCRIPTION › --requeue-failed"
+    );
+    // The option's lines (14-23), with neighbouring short entries merged in.
+    let (start, end) = (first["start_line"].as_i64(), first["end_line"].as_i64());
+    assert!(start <= Some(14) && end >= Some(23), "{first}");
+
+    let answer = search("which TCP port does the queue server listen on");
+    let first = &answer["results"][0];
+    assert_eq!(first["path"], "man/man8/lanternd.8", "{answer}");
+    assert_eq!(
+        first["breadcrumb"],
+        "lanternd(8) — the lanternfish queue server › DESCRIPTION › -p port"
+    );
+    let all = answer.to_string();
+    assert!(!all.contains("12:00 started"), "{all}");
+
+    let answer = search("load saved jobs from a backup file");
+    let first = &answer["results"][0];
+    assert_eq!(first["path"], "lantern-backup.adoc", "{answer}");
+    assert_eq!(
+        first["breadcrumb"],
+        "lantern-backup(1) — Save a queue to a file and load it back › OPTIONS › --restore <file>"
+    );
+}

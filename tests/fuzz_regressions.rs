@@ -9,6 +9,8 @@ type Target = fn(&[u8]);
 const TARGETS: &[(&str, Target)] = &[
     ("markdown", twinmcp::fuzz::markdown),
     ("rst", twinmcp::fuzz::rst),
+    ("man", twinmcp::fuzz::man),
+    ("asciidoc", twinmcp::fuzz::asciidoc),
     ("notebook", twinmcp::fuzz::notebook),
     ("code", twinmcp::fuzz::code),
     ("config", twinmcp::fuzz::config),

@@ -3,19 +3,23 @@
 //! Nothing here does I/O or knows about indexes; every parser is a free function
 //! `&str -> Document` so it can be unit-tested and fuzzed on its own.
 
+mod asciidoc;
 mod code;
+mod man;
 mod markdown;
 mod notebook;
 mod rst;
 
+pub use asciidoc::parse_asciidoc;
 pub use code::{GRAMMARS, Grammar, Language, parse_code, parse_example};
+pub use man::parse_man;
 pub use markdown::parse_markdown;
 pub use notebook::parse_notebook;
 pub use rst::parse_rst;
 
 /// Version of what parsing and chunking produce from a file. Bump it when
 /// either changes, so that indexes do not reuse chunks made the old way.
-pub const PARSER_VERSION: u32 = 7;
+pub const PARSER_VERSION: u32 = 8;
 
 /// Reads a file named by `include_str!` in a doc attribute, relative to the
 /// including file; `None` when it cannot or should not be inlined. Injected
@@ -42,6 +46,8 @@ pub fn parse_document(
         Format::Markdown => parse_markdown(text, false),
         Format::Mdx => parse_markdown(text, true),
         Format::Rst => parse_rst(text),
+        Format::Man => parse_man(text),
+        Format::AsciiDoc => parse_asciidoc(text),
         Format::Code(language) => parse_code(text, path, language, include)?,
         Format::Example(language) => parse_example(text, path, language),
         Format::Notebook => parse_notebook(text)?,
@@ -54,6 +60,10 @@ pub enum Format {
     Markdown,
     Mdx,
     Rst,
+    /// A manual page in roff (man or mdoc macros): `ls.1`, `git-rebase.1`.
+    Man,
+    /// AsciiDoc (`.adoc`, `.asciidoc`).
+    AsciiDoc,
     Code(Language),
     /// A runnable example program (`examples/…`): indexed whole, as code.
     Example(Language),
@@ -77,6 +87,11 @@ impl Format {
             "mdx" => Some(Format::Mdx),
             "rst" => Some(Format::Rst),
             "ipynb" => Some(Format::Notebook),
+            "man" => Some(Format::Man),
+            "adoc" | "asciidoc" => Some(Format::AsciiDoc),
+            _ if is_man_section(ext) && !name.contains(".so.") && !name.contains(".log.") => {
+                Some(Format::Man)
+            }
             _ => {
                 let language = Language::from_extension(ext)?;
                 if name.ends_with(".min.js") {
@@ -95,6 +110,14 @@ impl Format {
             }
         }
     }
+}
+
+/// A manual section as a file extension: `1`, `3p`, `1ssl`, `3pm`.
+fn is_man_section(ext: &str) -> bool {
+    let mut chars = ext.chars();
+    chars.next().is_some_and(|c| ('1'..='9').contains(&c))
+        && ext.len() <= 5
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
 }
 
 /// One parsed file: its title and its sections in source order.
@@ -191,6 +214,15 @@ mod tests {
             Format::from_path("examples/tutorial/01.rs"),
             Some(Format::Example(Language::Rust))
         );
+        assert_eq!(Format::from_path("man/man1/ls.1"), Some(Format::Man));
+        assert_eq!(Format::from_path("doc/openssl.1ssl"), Some(Format::Man));
+        assert_eq!(Format::from_path("doc/tool.man"), Some(Format::Man));
+        assert_eq!(
+            Format::from_path("Documentation/git-rebase.adoc"),
+            Some(Format::AsciiDoc)
+        );
+        assert_eq!(Format::from_path("lib/libz.so.1"), None);
+        assert_eq!(Format::from_path("logs/app.log.1"), None);
         assert_eq!(Format::from_path("Makefile"), None);
         assert_eq!(Format::from_path("a.png"), None);
     }
