@@ -166,7 +166,9 @@ impl Page {
                     self.set_heading(level, text, n);
                 }
             }
-            "PP" | "P" | "LP" | "HP" | "Pp" | "Lp" | "Sp" | "sp" if !literal => {
+            // Vertical space only: a tagged paragraph's body goes on.
+            "Sp" | "sp" if !literal => self.flush(),
+            "PP" | "P" | "LP" | "HP" | "Pp" | "Lp" if !literal => {
                 self.flush();
                 // A tagged paragraph ends where a plain one begins, unless
                 // the tag's body is indented (`.RS`) and goes on.
