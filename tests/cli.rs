@@ -550,12 +550,23 @@ Zero when the queue answered.
          --compress::\n\tWrite the file gzip-compressed.\n",
     )
     .unwrap();
+    // Compressed, as /usr/share/man keeps pages.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(
+        &mut gz,
+        b".TH LANTERN-TOP 1\n.SH NAME\nlantern-top \\- watch queue depth live\n\
+          .SH DESCRIPTION\nRedraws the depth of every queue once a second.\n",
+    )
+    .unwrap();
+    std::fs::write(docs.join("man/man1/lantern-top.1.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(docs.join("man/man1/broken.1.gz"), b"\x1f\x8b not gzip").unwrap();
     // Named like a page, but a rotated log: no sections.
     std::fs::write(docs.join("logs/server.log.1"), "12:00 started\n").unwrap();
     std::fs::write(docs.join("logs/old.1"), "12:00 started\n12:01 stopped\n").unwrap();
 
     let report = twinmcp_ok(&data, &["index", docs.to_str().unwrap(), "--id", "/t/man"]);
     assert!(report.contains("indexed /t/man"), "{report}");
+    assert!(report.contains("1 unreadable"), "the broken .gz: {report}");
 
     let search = |query: &str| -> Value {
         serde_json::from_str(&twinmcp_ok(&data, &["search", "/t/man", query, "--json"])).unwrap()
@@ -580,6 +591,12 @@ Zero when the queue answered.
     );
     let all = answer.to_string();
     assert!(!all.contains("12:00 started"), "{all}");
+
+    let answer = search("watch how deep the queues are");
+    assert_eq!(
+        answer["results"][0]["path"], "man/man1/lantern-top.1.gz",
+        "{answer}"
+    );
 
     let answer = search("load saved jobs from a backup file");
     let first = &answer["results"][0];

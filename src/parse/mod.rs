@@ -78,6 +78,10 @@ impl Format {
         if name.ends_with(".rst.txt") {
             return Some(Format::Rst);
         }
+        // A compressed manual page, as `/usr/share/man` keeps them.
+        if let Some(inner) = name.strip_suffix(".gz") {
+            return (Format::from_path(inner) == Some(Format::Man)).then_some(Format::Man);
+        }
         if name == "llms.txt" || name == "llms-full.txt" {
             return Some(Format::Markdown);
         }
@@ -221,6 +225,8 @@ mod tests {
             Format::from_path("Documentation/git-rebase.adoc"),
             Some(Format::AsciiDoc)
         );
+        assert_eq!(Format::from_path("man/man1/ls.1.gz"), Some(Format::Man));
+        assert_eq!(Format::from_path("docs/notes.md.gz"), None);
         assert_eq!(Format::from_path("lib/libz.so.1"), None);
         assert_eq!(Format::from_path("logs/app.log.1"), None);
         assert_eq!(Format::from_path("Makefile"), None);

@@ -13,7 +13,7 @@ use git2::{
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
-use super::{Crawl, CrawlOptions, SKIP_DIRS, SkipReason, crawl_entries, decode_text};
+use super::{Crawl, CrawlOptions, SKIP_DIRS, SkipReason, crawl_entries};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -322,7 +322,7 @@ impl GitSource {
                 .repo
                 .find_blob(*oid)
                 .map_err(|e| SkipReason::Unreadable(e.message().to_owned()))?;
-            decode_text(blob.content().to_vec(), &oid.to_string())
+            Ok(blob.content().to_vec())
         }))
     }
 

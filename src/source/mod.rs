@@ -199,7 +199,7 @@ pub fn crawl_folder(root: &Path, options: &CrawlOptions) -> Result<Crawl, Source
         candidates.push((rel, entry.path().to_owned()));
     }
     Ok(crawl_entries(crawl, candidates, options, |abs, max| {
-        read_text(abs, max)
+        read_regular_file(abs, max)
     }))
 }
 
@@ -210,7 +210,7 @@ pub(crate) fn crawl_entries<E>(
     mut crawl: Crawl,
     candidates: Vec<(String, E)>,
     options: &CrawlOptions,
-    mut read: impl FnMut(&E, u64) -> Result<String, SkipReason>,
+    mut read: impl FnMut(&E, u64) -> Result<Vec<u8>, SkipReason>,
 ) -> Crawl {
     let paths: Vec<&str> = candidates.iter().map(|(rel, _)| rel.as_str()).collect();
     let english_trees = english_trees(&paths);
@@ -232,7 +232,16 @@ pub(crate) fn crawl_entries<E>(
             crawl.skipped.push((rel, SkipReason::Unsupported(ext)));
             continue;
         };
-        match read(&handle, options.max_file_size) {
+        let max = options.max_file_size;
+        let text = read(&handle, max).and_then(|bytes| {
+            let bytes = if rel.to_ascii_lowercase().ends_with(".gz") {
+                gunzip(&bytes, max)?
+            } else {
+                bytes
+            };
+            decode_text(bytes, &rel)
+        });
+        match text {
             Ok(text) if is_generated(format, &text) => {
                 crawl.skipped.push((rel, SkipReason::Generated))
             }
@@ -349,11 +358,6 @@ fn skip_by_name(
     None
 }
 
-fn read_text(path: &Path, max: u64) -> Result<String, SkipReason> {
-    let bytes = read_regular_file(path, max)?;
-    decode_text(bytes, &path.display().to_string())
-}
-
 /// The bytes of the regular file at `path`, refusing symbolic links (never
 /// followed out of a repository), other kinds of files and files over
 /// `max` bytes. The size is checked on the open file, and at most `max`
@@ -381,6 +385,21 @@ pub(crate) fn read_regular_file(path: &Path, max: u64) -> Result<Vec<u8>, SkipRe
         return Err(SkipReason::TooLarge);
     }
     Ok(bytes)
+}
+
+/// The content of a gzip file (a compressed manual page), refused past
+/// `max` bytes unpacked as a plain file would be.
+fn gunzip(bytes: &[u8], max: u64) -> Result<Vec<u8>, SkipReason> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(max + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| SkipReason::Unreadable(format!("not a valid gzip file: {e}")))?;
+    if out.len() as u64 > max {
+        return Err(SkipReason::TooLarge);
+    }
+    Ok(out)
 }
 
 /// Text in UTF-16, told by its byte-order mark or, without one, by the
