@@ -240,6 +240,8 @@ impl Page {
                 }
             }
             "br" if literal => self.add_text(String::new(), n),
+            // A line break inside a paragraph (help2man's synopsis lines).
+            "br" if !self.para.is_empty() => self.para.push("\n".to_owned()),
             "br" => {}
             "Bl" => {
                 self.flush();
@@ -446,7 +448,12 @@ impl Page {
             return;
         }
         let text = std::mem::take(&mut self.para).join(" ");
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = text
+            .split('\n')
+            .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
         if self.heading.as_deref().is_some_and(is_name_heading) && self.summary.is_none() {
             self.summary = Some(text.clone());
         }
@@ -887,6 +894,9 @@ frob \- tweak the knobs of a running service
 .SH SYNOPSIS
 .B frob
 [\fI\,OPTION\/\fR]... [\fI\,KNOB\/\fR]...
+.br
+.B frob
+\fB\-\-list\fR
 .SH DESCRIPTION
 .\" A comment in the middle.
 .PP
@@ -925,7 +935,7 @@ More at <https://frob.example/manual>
         assert_eq!(all.breadcrumb[0], root);
         assert_eq!(all.blocks[0].kind, BlockKind::Item);
         assert_eq!(all.blocks[1].text, "turn every knob, including hidden ones");
-        assert_eq!((all.blocks[0].start_line, all.blocks[1].end_line), (14, 15));
+        assert_eq!((all.blocks[0].start_line, all.blocks[1].end_line), (17, 18));
         assert_eq!(
             text_of(&doc, "DESCRIPTION"),
             "DESCRIPTION\nChange KNOBs of the service on this machine. \
@@ -933,7 +943,7 @@ More at <https://frob.example/manual>
         );
         assert_eq!(
             text_of(&doc, "SYNOPSIS"),
-            "SYNOPSIS\nfrob [OPTION]... [KNOB]..."
+            "SYNOPSIS\nfrob [OPTION]... [KNOB]...\nfrob --list"
         );
     }
 
