@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
 
-use super::{Block, BlockKind, Document, Section};
+use super::{BlockKind, Document, Section};
 
 /// Parses AsciiDoc into sections.
 pub fn parse_asciidoc(source: &str) -> Document {
@@ -263,23 +263,7 @@ impl Parser {
             return;
         }
         let breadcrumb = self.breadcrumb();
-        let fresh = matches!(kind, BlockKind::Heading | BlockKind::Item);
-        match self.sections.last() {
-            Some(last) if !fresh && last.breadcrumb == breadcrumb => {}
-            _ => self.sections.push(Section {
-                breadcrumb,
-                blocks: Vec::new(),
-                internal: false,
-            }),
-        }
-        if let Some(last) = self.sections.last_mut() {
-            last.blocks.push(Block {
-                kind,
-                text,
-                start_line: from,
-                end_line: to.max(from),
-            });
-        }
+        super::push_block(&mut self.sections, breadcrumb, kind, text, (from, to));
     }
 
     /// Inline markup as plain text: `` `code` `` stays, emphasis marks go,
@@ -513,28 +497,8 @@ fn dedent(lines: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{text_of, titles};
     use super::*;
-
-    fn titles(doc: &Document) -> Vec<String> {
-        doc.sections
-            .iter()
-            .map(|s| s.breadcrumb[1..].join(" > "))
-            .collect()
-    }
-
-    fn text_of(doc: &Document, last: &str) -> String {
-        let section = doc
-            .sections
-            .iter()
-            .find(|s| s.breadcrumb.last().is_some_and(|b| b == last))
-            .unwrap_or_else(|| panic!("no section {last}: {:?}", titles(doc)));
-        section
-            .blocks
-            .iter()
-            .map(|b| b.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
 
     #[test]
     fn a_manual_page_in_asciidoc_has_sections_and_entries() {

@@ -10,7 +10,7 @@
 //! Formatting requests, registers, conditionals and macro definitions are
 //! not text and are left out; escapes render as the characters they stand for.
 
-use super::{Block, BlockKind, Document, Section};
+use super::{BlockKind, Document, Section};
 
 /// Parses a manual page into sections; a file named like one that holds
 /// no roff (a numbered log, data) gives no sections.
@@ -483,23 +483,7 @@ impl Page {
             .flatten()
             .cloned()
             .collect();
-        let fresh = matches!(kind, BlockKind::Heading | BlockKind::Item);
-        match self.sections.last_mut() {
-            Some(last) if !fresh && last.breadcrumb == breadcrumb => {}
-            _ => self.sections.push(Section {
-                breadcrumb,
-                blocks: Vec::new(),
-                internal: false,
-            }),
-        }
-        if let Some(last) = self.sections.last_mut() {
-            last.blocks.push(Block {
-                kind,
-                text,
-                start_line: from,
-                end_line: to.max(from),
-            });
-        }
+        super::push_block(&mut self.sections, breadcrumb, kind, text, (from, to));
     }
 
     fn finish(mut self) -> Document {
@@ -861,28 +845,8 @@ fn bracket_glyph(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{text_of, titles};
     use super::*;
-
-    fn titles(doc: &Document) -> Vec<String> {
-        doc.sections
-            .iter()
-            .map(|s| s.breadcrumb[1..].join(" > "))
-            .collect()
-    }
-
-    fn text_of(doc: &Document, breadcrumb_end: &str) -> String {
-        let section = doc
-            .sections
-            .iter()
-            .find(|s| s.breadcrumb.last().is_some_and(|b| b == breadcrumb_end))
-            .unwrap_or_else(|| panic!("no section {breadcrumb_end}: {:?}", titles(doc)));
-        section
-            .blocks
-            .iter()
-            .map(|b| b.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
 
     #[test]
     fn a_man_page_has_a_section_per_heading_and_per_option() {

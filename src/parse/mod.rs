@@ -175,6 +175,35 @@ pub enum BlockKind {
     Item,
 }
 
+/// Appends a block to the last of `sections` when that one has `breadcrumb`;
+/// a heading or an item, or another breadcrumb, opens a new section. The
+/// block spans lines `from..=to` (at least its first line).
+pub(crate) fn push_block(
+    sections: &mut Vec<Section>,
+    breadcrumb: Vec<String>,
+    kind: BlockKind,
+    text: String,
+    (from, to): (u32, u32),
+) {
+    let fresh = matches!(kind, BlockKind::Heading | BlockKind::Item);
+    match sections.last() {
+        Some(last) if !fresh && last.breadcrumb == breadcrumb => {}
+        _ => sections.push(Section {
+            breadcrumb,
+            blocks: Vec::new(),
+            internal: false,
+        }),
+    }
+    if let Some(last) = sections.last_mut() {
+        last.blocks.push(Block {
+            kind,
+            text,
+            start_line: from,
+            end_line: to.max(from),
+        });
+    }
+}
+
 /// 1-based line number of byte `offset` in a text whose line starts are `line_starts`.
 /// Width of a line's indentation: its leading spaces and tabs, in bytes
 /// (other Unicode white space is text, and never split).
@@ -199,6 +228,34 @@ pub(crate) fn line_starts(text: &str) -> Vec<usize> {
     std::iter::once(0)
         .chain(text.match_indices('\n').map(|(i, _)| i + 1))
         .collect()
+}
+
+/// What parser tests read back: section titles below the page's root, and
+/// a section's text by the last part of its breadcrumb.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Document;
+
+    pub fn titles(doc: &Document) -> Vec<String> {
+        doc.sections
+            .iter()
+            .map(|s| s.breadcrumb[1..].join(" > "))
+            .collect()
+    }
+
+    pub fn text_of(doc: &Document, last: &str) -> String {
+        let section = doc
+            .sections
+            .iter()
+            .find(|s| s.breadcrumb.last().is_some_and(|b| b == last))
+            .unwrap_or_else(|| panic!("no section {last}: {:?}", titles(doc)));
+        section
+            .blocks
+            .iter()
+            .map(|b| b.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 #[cfg(test)]
