@@ -488,7 +488,21 @@ impl Page {
 
     fn finish(mut self) -> Document {
         self.flush();
-        let name = self.name.clone().or_else(|| self.nm.clone());
+        let mut name = self.name.clone().or_else(|| self.nm.clone());
+        // DocBook cuts `.TH` names short (`GIT-GET-TAR-COMMI`): the NAME
+        // line's first name, where it goes on from there, is the whole one.
+        if let (Some(full), Some((title, section))) = (
+            self.summary
+                .as_deref()
+                .and_then(|s| s.split_once(" - ").or_else(|| s.split_once(" — ")))
+                .and_then(|(names, _)| names.split(',').next())
+                .map(str::trim),
+            name.as_deref().and_then(|n| n.rsplit_once('(')),
+        ) && full.len() > title.len()
+            && full.to_lowercase().starts_with(&title.to_lowercase())
+        {
+            name = Some(format!("{full}({section}"));
+        }
         // "git-rebase - Reapply commits…": the words after the dash.
         let about = self.summary.as_deref().map(|s| {
             let s = s.trim();
@@ -1056,6 +1070,23 @@ $ frobd -L 7300 /etc/frob.conf
         for s in [r"\", r"\(", r"\[", r"\f", r"\*(", r"\s", r"\w'", r"\[u"] {
             render(s);
         }
+    }
+
+    #[test]
+    fn a_name_cut_short_by_the_generator_is_taken_whole_from_the_name_line() {
+        let page =
+            ".TH \"FROB\\-SYNC\\-SETTI\" \"1\"\n.SH NAME\nfrob-sync-settings \\- copy knobs\n";
+        let doc = parse_man(page);
+        assert_eq!(
+            doc.title.as_deref(),
+            Some("frob-sync-settings(1) — copy knobs")
+        );
+        // Several names on the NAME line: the page's own name stays.
+        let page = ".TH FROB 1\n.SH NAME\nfrob, unfrob \\- turn knobs\n";
+        assert_eq!(
+            parse_man(page).title.as_deref(),
+            Some("frob(1) — turn knobs")
+        );
     }
 
     #[test]
