@@ -269,12 +269,7 @@ impl Parser {
     /// Inline markup as plain text: `` `code` `` stays, emphasis marks go,
     /// links and cross references become their text, attributes their values.
     fn render(&self, text: &str) -> String {
-        let text = ATTRIBUTE_REF.replace_all(text, |c: &Captures<'_>| {
-            self.attributes
-                .get(&c[1])
-                .cloned()
-                .unwrap_or_else(|| c[0].to_owned())
-        });
+        let text = self.resolve_attributes(text);
         let text = MACRO.replace_all(&text, |c: &Captures<'_>| {
             let (name, target, attrs) = (&c[1], &c[2], c[3].split(',').next().unwrap_or(""));
             let attrs = attrs.trim().trim_matches('"');
@@ -317,23 +312,27 @@ impl Parser {
 
     /// A listing's text: attribute references resolved, nothing else touched.
     fn render_code(&self, text: &str) -> String {
-        ATTRIBUTE_REF
-            .replace_all(text, |c: &Captures<'_>| {
-                self.attributes
-                    .get(&c[1])
-                    .cloned()
-                    .unwrap_or_else(|| c[0].to_owned())
-            })
-            .into_owned()
+        self.resolve_attributes(text).into_owned()
+    }
+
+    /// `{name}` replaced by the value of the attribute the file defines;
+    /// an undefined one stays as written.
+    fn resolve_attributes<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        ATTRIBUTE_REF.replace_all(text, |c: &Captures<'_>| {
+            self.attributes
+                .get(&c[1])
+                .cloned()
+                .unwrap_or_else(|| c[0].to_owned())
+        })
     }
 
     fn finish(mut self) -> Document {
         // "git-rebase - Reapply commits…": the words after the dash.
-        let about = self.name_line.as_deref().and_then(|s| {
-            s.split_once(" - ")
-                .or_else(|| s.split_once(" — "))
-                .map(|(_, about)| about.trim().to_owned())
-        });
+        let about = self
+            .name_line
+            .as_deref()
+            .and_then(super::split_name_line)
+            .map(|(_, about)| about.to_owned());
         if let (Some(title), Some(about)) = (&self.title, about) {
             let root = format!("{title} — {about}");
             for section in &mut self.sections {

@@ -4,9 +4,10 @@
 //!
 //! A page becomes one section per heading, and each tagged paragraph (an
 //! option, a command, an environment variable) an entry of its own under
-//! it, as an API item is (never joined with its neighbours). Every section's breadcrumb opens with the page's name and its NAME
-//! line (`git-rebase(1) — Reapply commits on top of another base tip`), so
-//! what the command is for counts wherever a query lands on its page.
+//! it, as an API item is (never joined with its neighbours). Every
+//! section's breadcrumb opens with the page's name and its NAME line
+//! (`git-rebase(1) — Reapply commits on top of another base tip`), so what
+//! the command is for counts wherever a query lands on its page.
 //! Formatting requests, registers, conditionals and macro definitions are
 //! not text and are left out; escapes render as the characters they stand for.
 
@@ -170,11 +171,7 @@ impl Page {
             "Sp" | "sp" if !literal => self.flush(),
             "PP" | "P" | "LP" | "HP" | "Pp" | "Lp" if !literal => {
                 self.flush();
-                // A tagged paragraph ends where a plain one begins, unless
-                // the tag's body is indented (`.RS`) and goes on.
-                if self.tag_depth.is_none() {
-                    self.tag = None;
-                }
+                self.end_tag();
             }
             "TP" | "TQ" => {
                 self.flush();
@@ -311,21 +308,13 @@ impl Page {
     /// (alternating ones without spaces), mdoc's are rendered as words.
     fn inline(&self, name: &str, args: &str) -> String {
         let words = split_args(args);
+        let rendered = || words.iter().map(|w| render(w));
         match name {
-            "BR" | "RB" | "BI" | "IB" | "IR" | "RI" => words.iter().map(|w| render(w)).collect(),
-            "OP" => format!(
-                "[{}]",
-                words
-                    .iter()
-                    .map(|w| render(w))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-            "SH" | "SS" | "B" | "I" | "SM" | "SB" | "SY" | "UR" | "MT" => words
-                .iter()
-                .map(|w| render(w))
-                .collect::<Vec<_>>()
-                .join(" "),
+            "BR" | "RB" | "BI" | "IB" | "IR" | "RI" => rendered().collect(),
+            "OP" => format!("[{}]", rendered().collect::<Vec<_>>().join(" ")),
+            "SH" | "SS" | "B" | "I" | "SM" | "SB" | "SY" | "UR" | "MT" => {
+                rendered().collect::<Vec<_>>().join(" ")
+            }
             "Sh" | "Ss" | "It" | "Nd" | "D1" | "Dl" => self.mdoc(&words),
             _ => {
                 let mut all = vec![name.to_owned()];
@@ -433,6 +422,8 @@ impl Page {
         self.push_block(BlockKind::Item, format!("`{text}`"), n, n);
     }
 
+    /// A tagged paragraph ends where another or a plain one begins, unless
+    /// the tag's body is indented (`.RS`) and goes on.
     fn end_tag(&mut self) {
         if self.tag_depth.is_none() {
             self.tag = None;
@@ -494,7 +485,7 @@ impl Page {
         if let (Some(full), Some((title, section))) = (
             self.summary
                 .as_deref()
-                .and_then(|s| s.split_once(" - ").or_else(|| s.split_once(" — ")))
+                .and_then(super::split_name_line)
                 .and_then(|(names, _)| names.split(',').next())
                 .map(str::trim),
             name.as_deref().and_then(|n| n.rsplit_once('(')),
@@ -504,13 +495,13 @@ impl Page {
             name = Some(format!("{full}({section}"));
         }
         // "git-rebase - Reapply commits…": the words after the dash.
-        let about = self.summary.as_deref().map(|s| {
-            let s = s.trim();
-            match s.split_once(" - ").or_else(|| s.split_once(" — ")) {
-                Some((_, about)) => about.trim().to_owned(),
-                None => s.trim_start_matches('—').trim().to_owned(),
-            }
-        });
+        let about = self
+            .summary
+            .as_deref()
+            .map(|s| match super::split_name_line(s) {
+                Some((_, about)) => about.to_owned(),
+                None => s.trim().trim_start_matches('—').trim().to_owned(),
+            });
         let root = match (&name, &about) {
             (Some(name), Some(about)) if !about.is_empty() => Some(format!("{name} — {about}")),
             (Some(name), _) => Some(name.clone()),

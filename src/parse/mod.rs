@@ -175,6 +175,13 @@ pub enum BlockKind {
     Item,
 }
 
+/// A manual page's NAME line (`git-rebase - Reapply commits…`): the names
+/// before the dash and what they do after it.
+pub(crate) fn split_name_line(line: &str) -> Option<(&str, &str)> {
+    let (names, about) = line.split_once(" - ").or_else(|| line.split_once(" — "))?;
+    Some((names.trim(), about.trim()))
+}
+
 /// Appends a block to the last of `sections` when that one has `breadcrumb`;
 /// a heading or an item, or another breadcrumb, opens a new section. The
 /// block spans lines `from..=to` (at least its first line).
