@@ -49,6 +49,13 @@ pub fn asciidoc(data: &[u8]) {
     }
 }
 
+/// HTML pages: parse and chunk.
+pub fn html(data: &[u8]) {
+    if let Ok(doc) = parse_document(&text(data), "docs/page.html", Format::Html, &|_| None) {
+        chunk(&doc);
+    }
+}
+
 /// Jupyter notebooks: parse and chunk.
 pub fn notebook(data: &[u8]) {
     if let Ok(doc) = parse_document(&text(data), "docs/n.ipynb", Format::Notebook, &|_| None) {

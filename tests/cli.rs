@@ -606,3 +606,123 @@ Zero when the queue answered.
         "lantern-backup(1) — Save a queue to a file and load it back › OPTIONS › --restore <file>"
     );
 }
+
+#[test]
+fn built_html_docs_are_indexed_by_section_and_entry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("site");
+    let data = tmp.path().join("data");
+    for dir in [
+        "html/library",
+        "html/_sources/library",
+        "app/templates",
+        "info",
+    ] {
+        std::fs::create_dir_all(docs.join(dir)).unwrap();
+    }
+    // As Sphinx writes a page: frames around a main part, entries as <dl>.
+    let page = r##"<!DOCTYPE html>
+<html><head><title>lanternfish.queue — Job queues — lanternfish 2.0 documentation</title>
+<script src="_static/searchtools.js"></script></head>
+<body>
+<div class="related" role="navigation"><a href="genindex.html">Index</a> | <a href="index.html">Contents</a></div>
+<div class="body" role="main">
+<section id="module-lanternfish.queue">
+<h1>lanternfish.queue — Job queues<a class="headerlink" href="#module-lanternfish.queue">¶</a></h1>
+<p>Queues hold jobs until a worker takes them.</p>
+<dl class="py class">
+<dt class="sig sig-object py" id="lanternfish.queue.Queue">
+<em class="property">class </em><span class="sig-prename">lanternfish.queue.</span><span class="sig-name">Queue</span>(<em>name</em>)</dt>
+<dd><p>A named queue on the server.</p>
+<dl class="py method">
+<dt class="sig sig-object py" id="lanternfish.queue.Queue.requeue_failed">
+<span class="sig-name">requeue_failed</span>(<em>oldest_first=True</em>)</dt>
+<dd><p>Put every job that failed back on the queue, keeping its arguments
+and its attempt count.</p>
+<div class="highlight-python notranslate"><div class="highlight"><pre><span class="n">q</span><span class="o">.</span>requeue_failed()
+</pre></div></div>
+</dd></dl>
+<dl class="py method">
+<dt class="sig sig-object py" id="lanternfish.queue.Queue.drain">
+<span class="sig-name">drain</span>()</dt>
+<dd><p>Stop taking new jobs and wait for the running ones.</p></dd></dl>
+</dd></dl>
+</section>
+</div>
+<div class="footer">Last updated on Dec 03, 2026.</div>
+</body></html>
+"##;
+    std::fs::write(docs.join("html/library/queue.html"), page).unwrap();
+    std::fs::write(
+        docs.join("html/_sources/library/queue.rst.txt"),
+        "lanternfish.queue\n=================\n\nQueues hold jobs until a worker takes them.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("html/genindex.html"),
+        "<h1>Index</h1><ul><li><a>requeue_failed() (lanternfish.queue.Queue method)</a></li></ul>",
+    )
+    .unwrap();
+    // A web application's templates: programs, not pages.
+    std::fs::write(
+        docs.join("app/templates/jobs.html"),
+        "<h1>Jobs</h1><p>Requeue failed jobs from this page.</p>",
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("app/report.html"),
+        "<h1>Failed jobs</h1>{% for job in failed %}<p>{{ job.name }} back on the queue</p>{% endfor %}",
+    )
+    .unwrap();
+    // As texinfo writes a GNU manual's node.
+    std::fs::write(
+        docs.join("info/Purging.html"),
+        r#"<html><head><meta name="Generator" content="makeinfo"><title>Purging (lanternfish)</title></head><body>
+<div class="header"><p>Next: <a href="Backups.html">Backups</a></p></div>
+<h3 class="section">4.2 Purging old jobs</h3>
+<dl class="def">
+<dt id="index-purge"><span class="category">Command: </span><strong>lantern-purge</strong> <em>age</em></dt>
+<dd><p>Delete finished jobs older than <var>age</var>, such as 7d or 12h.</p></dd></dl>
+</body></html>"#,
+    )
+    .unwrap();
+
+    let report = twinmcp_ok(&data, &["index", docs.to_str().unwrap(), "--id", "/t/html"]);
+    assert!(report.contains("indexed /t/html"), "{report}");
+
+    let search = |query: &str| -> Value {
+        serde_json::from_str(&twinmcp_ok(&data, &["search", "/t/html", query, "--json"])).unwrap()
+    };
+    let answer = search("put failed jobs back on the queue");
+    let first = &answer["results"][0];
+    assert_eq!(first["path"], "html/library/queue.html", "{answer}");
+    assert_eq!(
+        first["breadcrumb"],
+        "lanternfish.queue — Job queues › lanternfish.queue.Queue › lanternfish.queue.Queue.requeue_failed"
+    );
+    // The entry's lines, with neighbouring short entries merged in.
+    let line = |needle: &str| page.lines().position(|l| l.contains(needle)).unwrap() as i64 + 1;
+    let (start, end) = (first["start_line"].as_i64(), first["end_line"].as_i64());
+    assert!(
+        start <= Some(line(r#"id="lanternfish.queue.Queue.requeue_failed""#))
+            && end >= Some(line("</pre>")),
+        "{first}"
+    );
+    let all = answer.to_string();
+    for gone in [
+        "genindex",
+        "templates",
+        "report.html",
+        "_sources",
+        "Contents",
+        "Last updated",
+    ] {
+        assert!(!all.contains(gone), "{gone}: {all}");
+    }
+
+    let answer = search("delete finished jobs older than a week");
+    let first = &answer["results"][0];
+    assert_eq!(first["path"], "info/Purging.html", "{answer}");
+    assert_eq!(first["breadcrumb"], "4.2 Purging old jobs › lantern-purge");
+    assert!(!answer.to_string().contains("Backups"), "{answer}");
+}

@@ -11,6 +11,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("rst", twinmcp::fuzz::rst),
     ("man", twinmcp::fuzz::man),
     ("asciidoc", twinmcp::fuzz::asciidoc),
+    ("html", twinmcp::fuzz::html),
     ("notebook", twinmcp::fuzz::notebook),
     ("code", twinmcp::fuzz::code),
     ("config", twinmcp::fuzz::config),

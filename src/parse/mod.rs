@@ -5,6 +5,7 @@
 
 mod asciidoc;
 mod code;
+mod html;
 mod man;
 mod markdown;
 mod notebook;
@@ -12,6 +13,7 @@ mod rst;
 
 pub use asciidoc::parse_asciidoc;
 pub use code::{GRAMMARS, Grammar, Language, parse_code, parse_example};
+pub use html::parse_html;
 pub use man::parse_man;
 pub use markdown::parse_markdown;
 pub use notebook::parse_notebook;
@@ -19,7 +21,7 @@ pub use rst::parse_rst;
 
 /// Version of what parsing and chunking produce from a file. Bump it when
 /// either changes, so that indexes do not reuse chunks made the old way.
-pub const PARSER_VERSION: u32 = 8;
+pub const PARSER_VERSION: u32 = 9;
 
 /// Reads a file named by `include_str!` in a doc attribute, relative to the
 /// including file; `None` when it cannot or should not be inlined. Injected
@@ -48,6 +50,7 @@ pub fn parse_document(
         Format::Rst => parse_rst(text),
         Format::Man => parse_man(text),
         Format::AsciiDoc => parse_asciidoc(text),
+        Format::Html => parse_html(text),
         Format::Code(language) => parse_code(text, path, language, include)?,
         Format::Example(language) => parse_example(text, path, language),
         Format::Notebook => parse_notebook(text)?,
@@ -64,6 +67,8 @@ pub enum Format {
     Man,
     /// AsciiDoc (`.adoc`, `.asciidoc`).
     AsciiDoc,
+    /// An HTML page (`.html`, `.htm`, `.xhtml`): generated docs or written by hand.
+    Html,
     Code(Language),
     /// A runnable example program (`examples/…`): indexed whole, as code.
     Example(Language),
@@ -93,6 +98,7 @@ impl Format {
             "ipynb" => Some(Format::Notebook),
             "man" => Some(Format::Man),
             "adoc" | "asciidoc" => Some(Format::AsciiDoc),
+            "html" | "htm" | "xhtml" => Some(Format::Html),
             _ if is_man_section(ext) && !name.contains(".so.") && !name.contains(".log.") => {
                 Some(Format::Man)
             }
@@ -101,12 +107,7 @@ impl Format {
                 if name.ends_with(".min.js") {
                     return None;
                 }
-                let in_examples = path
-                    .split('/')
-                    .rev()
-                    .skip(1)
-                    .any(|d| d == "examples" || d == "example");
-                Some(if in_examples {
+                Some(if in_dir(path, &["examples", "example"]) {
                     Format::Example(language)
                 } else {
                     Format::Code(language)
@@ -114,6 +115,11 @@ impl Format {
             }
         }
     }
+}
+
+/// Whether one of the folders `path` lies in is named one of `names`.
+pub(crate) fn in_dir(path: &str, names: &[&str]) -> bool {
+    path.split('/').rev().skip(1).any(|d| names.contains(&d))
 }
 
 /// A manual section as a file extension: `1`, `3p`, `1ssl`, `3pm`.
@@ -293,6 +299,8 @@ mod tests {
         assert_eq!(Format::from_path("docs/notes.md.gz"), None);
         assert_eq!(Format::from_path("lib/libz.so.1"), None);
         assert_eq!(Format::from_path("logs/app.log.1"), None);
+        assert_eq!(Format::from_path("doc/html/json.html"), Some(Format::Html));
+        assert_eq!(Format::from_path("api/Index.HTM"), Some(Format::Html));
         assert_eq!(Format::from_path("Makefile"), None);
         assert_eq!(Format::from_path("a.png"), None);
     }

@@ -8,7 +8,7 @@ mod config;
 mod git;
 mod library;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub use config::{
@@ -82,6 +82,15 @@ pub enum SkipReason {
     /// Minified or bundled build output (`*.min.js`, or lines thousands of
     /// characters long): generated from sources that say more.
     Generated,
+    /// A generated page that lists other pages (Sphinx's `genindex.html`,
+    /// javadoc's `index-all.html`): their names, none of their content.
+    IndexPage,
+    /// A web application's page template (`templates/base.html`): its
+    /// code, not its documentation.
+    Template,
+    /// Sphinx's copy of a page's source (`_sources/x.rst.txt`) beside the
+    /// built page (`x.html`), which says the same and more.
+    SourceCopy,
 }
 
 impl std::fmt::Display for SkipReason {
@@ -100,6 +109,9 @@ impl std::fmt::Display for SkipReason {
             SkipReason::FileLimit => f.write_str("over the file limit"),
             SkipReason::Unsupported(ext) => write!(f, "unsupported format .{ext}"),
             SkipReason::Generated => f.write_str("minified or bundled"),
+            SkipReason::IndexPage => f.write_str("index of other pages"),
+            SkipReason::Template => f.write_str("page template"),
+            SkipReason::SourceCopy => f.write_str("copy of a built page's source"),
         }
     }
 }
@@ -214,10 +226,19 @@ pub(crate) fn crawl_entries<E>(
 ) -> Crawl {
     let paths: Vec<&str> = candidates.iter().map(|(rel, _)| rel.as_str()).collect();
     let english_trees = english_trees(&paths);
-    for (rel, handle) in candidates {
+    let pages: BTreeSet<&str> = paths.iter().copied().collect();
+    let copies: Vec<bool> = paths
+        .iter()
+        .map(|rel| built_page(rel).is_some_and(|page| pages.contains(page.as_str())))
+        .collect();
+    for ((rel, handle), copy) in candidates.into_iter().zip(copies) {
         let format = Format::from_path(&rel);
         if !options.filter.allows(&rel) {
             crawl.skipped.push((rel, SkipReason::ExcludedByConfig));
+            continue;
+        }
+        if copy {
+            crawl.skipped.push((rel, SkipReason::SourceCopy));
             continue;
         }
         if let Some(reason) = skip_by_name(&rel, format, options, &english_trees) {
@@ -254,6 +275,21 @@ pub(crate) fn crawl_entries<E>(
         }
     }
     crawl
+}
+
+/// The page Sphinx built from the source it copied to `rel`:
+/// `html/_sources/library/json.rst.txt` → `html/library/json.html`.
+fn built_page(rel: &str) -> Option<String> {
+    let (root, source) = match rel.split_once("/_sources/") {
+        Some((root, source)) => (format!("{root}/"), source),
+        None => (String::new(), rel.strip_prefix("_sources/")?),
+    };
+    let source = source.strip_suffix(".txt")?;
+    let stem = match source.rsplit_once('.') {
+        Some((stem, ext)) if !ext.contains('/') => stem,
+        _ => source,
+    };
+    Some(format!("{root}{stem}.html"))
 }
 
 /// Parent folders that hold both language-coded subfolders and English text;
@@ -308,6 +344,32 @@ fn skip_by_name(
     .any(|s| name.ends_with(s))
     {
         return Some(SkipReason::Generated);
+    }
+    let stem = name
+        .rsplit_once('.')
+        .map_or(name.as_str(), |(stem, _)| stem);
+    if format == Some(Format::Html) && crate::parse::in_dir(rel, &["templates", "_templates"]) {
+        return Some(SkipReason::Template);
+    }
+    if format == Some(Format::Html)
+        && (stem.starts_with("genindex")
+            || matches!(
+                stem,
+                "search"
+                    | "py-modindex"
+                    | "np-modindex"
+                    | "modindex"
+                    | "index-all"
+                    | "allclasses-index"
+                    | "allclasses-frame"
+                    | "allclasses-noframe"
+                    | "allpackages-index"
+                    | "overview-tree"
+                    | "package-tree"
+                    | "help-doc"
+            ))
+    {
+        return Some(SkipReason::IndexPage);
     }
     if ["changelog", "changes", "history", "news", "releases"]
         .iter()
@@ -479,6 +541,53 @@ mod tests {
         let p = root.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn built_html_docs_skip_their_index_pages_and_source_copies() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for page in [
+            "index.html",
+            "library/json.html",
+            "genindex.html",
+            "search.html",
+        ] {
+            write(root, &format!("html/{page}"), b"<h1>Page</h1><p>text</p>");
+        }
+        write(root, "html/_sources/library/json.rst.txt", b"json\n====\n");
+        write(root, "html/_sources/library/gone.rst.txt", b"gone\n====\n");
+        write(root, "html/_sources/index.txt", b"Index\n=====\n");
+        write(root, "app/templates/base.html", b"<h1>Site</h1>");
+        let crawl = crawl_folder(root, &CrawlOptions::default()).unwrap();
+        let paths: Vec<&str> = crawl.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "html/_sources/library/gone.rst.txt",
+                "html/index.html",
+                "html/library/json.html"
+            ],
+            "{:?}",
+            crawl.skipped
+        );
+        let why = |path: &str| {
+            crawl
+                .skipped
+                .iter()
+                .find(|(p, _)| p == path)
+                .map(|(_, w)| w.clone())
+        };
+        assert_eq!(why("html/genindex.html"), Some(SkipReason::IndexPage));
+        assert_eq!(why("app/templates/base.html"), Some(SkipReason::Template));
+        assert_eq!(why("html/search.html"), Some(SkipReason::IndexPage));
+        assert_eq!(why("html/_sources/index.txt"), Some(SkipReason::SourceCopy));
+        assert_eq!(
+            why("html/_sources/library/json.rst.txt"),
+            Some(SkipReason::SourceCopy)
+        );
+        assert_eq!(built_page("_sources/a.md.txt").as_deref(), Some("a.html"));
+        assert_eq!(built_page("docs/a.rst.txt"), None);
     }
 
     #[test]
