@@ -570,28 +570,78 @@ fn names_an_api(query: &str) -> bool {
 
 /// A query that holds a compiler's, linter's or runtime's diagnostic, as
 /// pasted from a terminal: some line starts with a location
-/// (`src/app.py:12:5:`, `--> cli.py:88:15`, `main.go:7:`), or the query opens
-/// with a diagnostic's head (`error[E0277]:`, `RuntimeError:`, `panicked at`).
-/// Returns the query without its locations; `None` for any other query.
+/// (`src/app.py:12:5:`, `--> cli.py:88:15`, `main.go:7:`, `src/a.ts(3,7):`, or
+/// eslint's `3:7  error`), the query opens with a diagnostic's head
+/// (`error[E0277]:`, `RuntimeError:`, `panicked at`), or it holds a stack
+/// trace (Python's `Traceback (most recent call last):`, `at f (app.js:3:7)`
+/// frames). Returns the query without its locations and stack frames, which
+/// name the user's files rather than the library's; `None` for any other query.
 fn pasted_message(query: &str) -> Option<String> {
     let mut found = false;
-    let lines: Vec<String> = query
-        .lines()
-        .map(|line| {
-            let trimmed = line.trim_start();
-            let rest = trimmed.strip_prefix("-->").map_or(trimmed, str::trim_start);
-            let (head, tail) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-            if is_location(head) {
-                found = true;
-                tail.trim().to_owned()
-            } else {
-                line.to_owned()
-            }
-        })
-        .collect();
+    let mut lines: Vec<String> = Vec::new();
+    for line in query.lines() {
+        let trimmed = line.trim_start();
+        if is_stack_frame(trimmed) {
+            found = true;
+            continue;
+        }
+        let rest = trimmed.strip_prefix("-->").map_or(trimmed, str::trim_start);
+        let (head, tail) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        if is_location(head) || (is_line_col(head) && opens_with_severity(tail)) {
+            found = true;
+            lines.push(tail.trim().to_owned());
+        } else {
+            lines.push(line.to_owned());
+        }
+    }
     let cleaned = lines.join("\n").trim().to_owned();
     let found = found || opens_with_diagnostic(&cleaned);
     (found && !cleaned.is_empty()).then_some(cleaned)
+}
+
+/// A line of a stack trace: Python's `Traceback (most recent call last):` and
+/// `File "app.py", line 3, in main`, or a JavaScript or Java frame
+/// (`at main (/srv/app.js:3:7)`, `at com.acme.Job.run(Job.java:42)`).
+fn is_stack_frame(line: &str) -> bool {
+    if line.starts_with("Traceback (most recent call last)") {
+        return true;
+    }
+    if let Some(rest) = line.strip_prefix("File \"") {
+        return rest.contains("\", line ");
+    }
+    let Some(frame) = line.strip_prefix("at ") else {
+        return false;
+    };
+    let place = match frame.rsplit_once('(') {
+        Some((_, inner)) => inner.trim_end().trim_end_matches(')'),
+        None => frame.trim(),
+    };
+    let place = place.strip_prefix("file://").unwrap_or(place);
+    // `node:internal/main:81:12` has no extension, but a line and a column.
+    let line_col = place
+        .rsplitn(3, ':')
+        .take(2)
+        .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && place.matches(':').count() >= 2
+        && !place.contains(char::is_whitespace);
+    is_location(place) || line_col || place == "native" || place == "Native Method"
+}
+
+/// `LINE:COL`, as eslint's and stylelint's reports open a line.
+fn is_line_col(token: &str) -> bool {
+    token.split_once(':').is_some_and(|(line, col)| {
+        let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        numeric(line) && numeric(col)
+    })
+}
+
+/// Whether `text` opens with a severity word: `error`, `warning`, `warn`.
+fn opens_with_severity(text: &str) -> bool {
+    let word = text.split_whitespace().next().unwrap_or("");
+    matches!(
+        word.trim_end_matches(':').to_ascii_lowercase().as_str(),
+        "error" | "warning" | "warn"
+    )
 }
 
 /// Whether `text` opens as a diagnostic does: `error:`, `warning:`,
@@ -602,7 +652,7 @@ fn pasted_message(query: &str) -> Option<String> {
 /// ten troubleshooting questions move, 2 → 1 and 3 → 4); v2 unchanged, its
 /// messages carry locations.
 fn opens_with_diagnostic(text: &str) -> bool {
-    if text.starts_with("panicked at ") {
+    if text.starts_with("panicked at ") || text.starts_with("Exception in thread \"") {
         return true;
     }
     let first = text.split_whitespace().next().unwrap_or("");
@@ -623,9 +673,16 @@ fn opens_with_diagnostic(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_'))
 }
 
-/// `path.ext:LINE`, `path.ext:LINE:COL`, with an optional trailing colon.
+/// `path.ext:LINE`, `path.ext:LINE:COL`, or `path.ext(LINE,COL)` as tsc
+/// and MSBuild write it, with an optional trailing colon.
 fn is_location(token: &str) -> bool {
     let token = token.trim_end_matches(':');
+    if let Some((path, place)) = token.strip_suffix(')').and_then(|t| t.rsplit_once('(')) {
+        let numbers = place
+            .split(',')
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        return numbers && place.split(',').count() <= 2 && is_location(&format!("{path}:1"));
+    }
     let mut parts = token.rsplitn(3, ':');
     let last = parts.next().unwrap_or("");
     let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -831,8 +888,49 @@ mod tests {
         ] {
             assert_eq!(pasted_message(pasted).as_deref(), Some(pasted));
         }
+        // Other tools' shapes, and stack traces.
+        assert_eq!(
+            pasted_message(
+                "src/app.ts(3,7): error TS2339: Property 'x' does not exist on type 'Y'."
+            )
+            .as_deref(),
+            Some("error TS2339: Property 'x' does not exist on type 'Y'.")
+        );
+        assert_eq!(
+            pasted_message(
+                "/home/u/app/index.js\n  3:7  error  'x' is assigned a value but never used  no-unused-vars"
+            )
+            .as_deref(),
+            Some("/home/u/app/index.js\nerror  'x' is assigned a value but never used  no-unused-vars")
+        );
+        assert_eq!(
+            pasted_message(
+                "Traceback (most recent call last):\n  File \"/srv/app.py\", line 3, in <module>\n    \
+                 import flask\nModuleNotFoundError: No module named 'flask'"
+            )
+            .as_deref(),
+            Some("import flask\nModuleNotFoundError: No module named 'flask'")
+        );
+        assert_eq!(
+            pasted_message(
+                "TypeError: Cannot read properties of undefined (reading 'map')\n    \
+                 at render (/srv/app/list.js:12:19)\n    at node:internal/main:81:12\n    at async Promise.all (index 0)"
+            )
+            .as_deref(),
+            Some("TypeError: Cannot read properties of undefined (reading 'map')\n    at async Promise.all (index 0)")
+        );
+        assert_eq!(
+            pasted_message(
+                "Exception in thread \"main\" java.lang.IllegalStateException: closed\n\tat com.acme.Job.run(Job.java:42)"
+            )
+            .as_deref(),
+            Some("Exception in thread \"main\" java.lang.IllegalStateException: closed")
+        );
         for question in [
             "how do I retry a job",
+            "at what point (step 3) does it start",
+            "File \"a\" naming rules",
+            "a(1,2): b",
             "tokio::time::timeout",
             "version 1.2:3",
             "a.b:c",
