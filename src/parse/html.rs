@@ -290,6 +290,8 @@ const FRAME_CLASSES: &[&str] = &[
     "nav-panel",
     "breadcrumbs",
     "skip-link",
+    "rightside",
+    "anchor",
 ];
 
 /// One open element: what the walk needs to know of it.
@@ -321,8 +323,9 @@ struct Page {
     /// The paragraph being read, and its first and last lines.
     para: String,
     para_lines: Option<(u32, u32)>,
-    /// A heading being read: its level and first line.
-    heading: Option<(usize, u32)>,
+    /// A heading being read: its level, first line, and whether it shows
+    /// a signature (rustdoc's `code-header`).
+    heading: Option<(usize, u32, bool)>,
     /// A definition term being read: its `id`, its first line.
     term: Option<(Option<String>, u32)>,
     /// A `<pre>` being read: its text, first line and language.
@@ -383,7 +386,7 @@ impl Page {
             self.end_inline_parts(tag.line);
         }
         if let Some(level) = heading_level(name) {
-            self.heading = Some((level, tag.line));
+            self.heading = Some((level, tag.line, tag.has_class("code-header")));
         } else if name == "dt" {
             self.term = Some((tag.id.clone(), tag.line));
         } else if name == "pre" {
@@ -570,12 +573,23 @@ impl Page {
     }
 
     fn end_heading(&mut self, line: u32) {
-        let Some((level, from)) = self.heading.take() else {
+        let Some((level, from, signature)) = self.heading.take() else {
             return;
         };
         let (text, _) = self.take_para();
         let text = clean_mark(&collapse(&text));
         if text.is_empty() {
+            return;
+        }
+        // A function's signature as its heading (`pub fn parse(text: &str)`):
+        // an entry named by the function.
+        if signature && text.contains('(') {
+            while self.headings.last().is_some_and(|(l, _)| *l >= level) {
+                self.headings.pop();
+            }
+            self.headings.push((level, entry_name("", &text)));
+            self.items.clear();
+            self.push_block(BlockKind::Item, format!("`{text}`"), (from, line));
             return;
         }
         if level == 1 && self.first_h1.is_none() {
@@ -951,6 +965,33 @@ data interchange format &amp; inspired by <code class="docutils literal"><span c
                 "convert [--object OBJECTDEF] FILENAME"
             ),
             "convert"
+        );
+    }
+
+    #[test]
+    fn rustdoc_signatures_are_entries() {
+        let doc = parse_html(
+            r##"<html><body><nav class="sidebar"><a>Version</a></nav><main>
+<h1>Struct <span class="struct">semver::VersionReq</span><button id="copy-path">Copy item path</button></h1>
+<h2 id="implementations" class="section-header">Implementations<a href="#implementations" class="anchor">§</a></h2>
+<details><summary><section id="impl-VersionReq" class="impl"><h3 class="code-header">impl <a class="struct">VersionReq</a></h3></section></summary>
+<details class="toggle method-toggle" open><summary><section id="method.parse" class="method"><a class="src rightside" href="../src/semver/lib.rs.html#9">Source</a><h4 class="code-header">pub fn <a href="#method.parse" class="fn">parse</a>(text: &amp;<a class="primitive">str</a>) -&gt; Result&lt;Self, Error&gt;</h4></section></summary><div class="docblock"><p>Parses a requirement such as <code>&gt;=1.2</code>.</p></div></details>
+</details></main></body></html>"##,
+        );
+        assert_eq!(doc.title.as_deref(), Some("Struct semver::VersionReq"));
+        assert_eq!(
+            titles(&doc),
+            [
+                "",
+                "Implementations",
+                "Implementations > impl VersionReq",
+                "Implementations > impl VersionReq > parse"
+            ],
+            "{doc:#?}"
+        );
+        assert_eq!(
+            text_of(&doc, "parse"),
+            "`pub fn parse(text: &str) -> Result<Self, Error>`\nParses a requirement such as `>=1.2`."
         );
     }
 
