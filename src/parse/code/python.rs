@@ -4,12 +4,17 @@
 //! template assigned at module level (`_shared_docs["to_sql"] = "…"`,
 //! `_merge_doc = "…"`), and a docstring passed to a call along with the
 //! names of what it documents (`add_newdoc("numpy", "array", "…")`).
+//! A documented function's section lists the messages of the exceptions it
+//! raises (`raise ValueError("cannot reindex on an axis with duplicate
+//! labels")`), so that a pasted error finds the function that raises it.
+
+use std::collections::HashMap;
 
 use tree_sitter::Node;
 
 use super::walk::{Ctx, DocFormat, DocLines, MAX_SCOPE_DEPTH, named_children};
 use super::{Grammar, module_path};
-use crate::parse::Document;
+use crate::parse::{Block, BlockKind, Document};
 
 pub(super) fn extract(
     source: &str,
@@ -20,14 +25,20 @@ pub(super) fn extract(
     let module = module_path(path, grammar.language);
     let mut cx = Ctx::new(source, grammar, module.clone());
     let module_doc = docstring(&cx, root).map(|(doc, _)| doc);
-    items(&mut cx, root, &[]);
+    let templates = templates(&cx, root);
+    items(&mut cx, root, &[], &templates);
     detached_docstrings(&mut cx, root);
     let title = cx.emit_module_docs(&module_doc.unwrap_or_default(), DocFormat::Rst);
     let title = title.or_else(|| (!module.is_empty()).then(|| module.join(".")));
     cx.into_document(title)
 }
 
-fn items(cx: &mut Ctx<'_>, block: Node<'_>, path: &[String]) {
+fn items(
+    cx: &mut Ctx<'_>,
+    block: Node<'_>,
+    path: &[String],
+    templates: &HashMap<String, Node<'_>>,
+) {
     if path.len() > MAX_SCOPE_DEPTH {
         return;
     }
@@ -53,6 +64,7 @@ fn items(cx: &mut Ctx<'_>, block: Node<'_>, path: &[String]) {
         child_path.push(name.to_owned());
         // The section runs from the first decorator to the end of the
         // docstring, not over a class's whole body.
+        let before = cx.sections.len();
         if let Some((doc, end)) = docstring(cx, body) {
             cx.emit(
                 &child_path,
@@ -62,10 +74,244 @@ fn items(cx: &mut Ctx<'_>, block: Node<'_>, path: &[String]) {
                 &doc,
                 DocFormat::Rst,
             );
+        } else if let Some(doc) = applied_template(cx, head, templates) {
+            cx.emit(
+                &child_path,
+                head,
+                body.start_byte(),
+                def,
+                &doc,
+                DocFormat::Rst,
+            );
+        }
+        if def.kind() == "function_definition" && cx.sections.len() > before {
+            attach_raises(cx, before, body);
         }
         if def.kind() == "class_definition" {
-            items(cx, body, &child_path);
+            items(cx, body, &child_path, templates);
         }
+    }
+}
+
+/// Most raised messages listed per function, and the longest kept.
+const MAX_RAISES: usize = 8;
+const MAX_RAISE_BYTES: usize = 300;
+
+/// Adds the messages `body` raises (`ValueError: cannot reindex …`) to the
+/// function's section at `at` as a "Raises" list; placeholders (`{name}`,
+/// `%s`) stay as they are. The block keeps the item's lines: where the
+/// raises lie is not where to read the function.
+fn attach_raises(cx: &mut Ctx<'_>, at: usize, body: Node<'_>) {
+    let mut found = Vec::new();
+    collect_raises(cx, body, 0, &mut found);
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|m| seen.insert(m.clone()));
+    found.truncate(MAX_RAISES);
+    if found.is_empty() {
+        return;
+    }
+    let Some(section) = cx.sections.get_mut(at) else {
+        return;
+    };
+    let (start_line, end_line) = section
+        .blocks
+        .first()
+        .map_or((1, 1), |item| (item.start_line, item.end_line));
+    let list: Vec<String> = found.iter().map(|m| format!("- {m}")).collect();
+    section.blocks.push(Block {
+        kind: BlockKind::Prose,
+        text: format!("Raises:\n{}", list.join("\n")),
+        start_line,
+        end_line,
+    });
+}
+
+/// `Exception: message` for each `raise Exception("message")` under `node`,
+/// not looking into nested functions and classes (their own sections).
+fn collect_raises(cx: &Ctx<'_>, node: Node<'_>, depth: usize, out: &mut Vec<String>) {
+    if depth > MAX_SCOPE_DEPTH * 8 || out.len() >= 4 * MAX_RAISES {
+        return;
+    }
+    for child in named_children(node) {
+        match child.kind() {
+            "function_definition" | "class_definition" | "decorated_definition" | "lambda" => {}
+            "raise_statement" => {
+                if let Some(message) = raised_message(cx, child) {
+                    out.push(message);
+                }
+            }
+            _ => collect_raises(cx, child, depth + 1, out),
+        }
+    }
+}
+
+/// `ValueError: cannot reindex …` for `raise ValueError("cannot reindex …")`
+/// (an f-string's `{fields}` kept), when the message reads as words.
+fn raised_message(cx: &Ctx<'_>, raise: Node<'_>) -> Option<String> {
+    let call = raise.named_child(0).filter(|n| n.kind() == "call")?;
+    let function = call.child_by_field_name("function")?;
+    let name = cx.text(function).rsplit('.').next()?.to_owned();
+    if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return None;
+    }
+    let first = named_children(call.child_by_field_name("arguments")?)
+        .into_iter()
+        .next()?;
+    let pieces = match first.kind() {
+        "string" => vec![first],
+        "concatenated_string" => named_children(first)
+            .into_iter()
+            .filter(|n| n.kind() == "string")
+            .collect(),
+        _ => return None,
+    };
+    let text: String = pieces.iter().map(|p| string_content(cx, *p)).collect();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let words = text
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .count();
+    (words >= 3 && text.len() <= MAX_RAISE_BYTES).then(|| format!("{name}: {text}"))
+}
+
+/// A string literal without its prefix and quotes.
+fn string_content<'s>(cx: &Ctx<'s>, string: Node<'_>) -> &'s str {
+    let raw = cx.text(string);
+    let unprefixed = raw.trim_start_matches(['r', 'u', 'R', 'U', 'b', 'B', 'f', 'F']);
+    ["\"\"\"", "'''", "\"", "'"]
+        .into_iter()
+        .find_map(|q| unprefixed.strip_prefix(q).and_then(|s| s.strip_suffix(q)))
+        .unwrap_or(unprefixed)
+}
+
+/// The string a module-level template assigns: the literal itself, in
+/// parentheses, or inside a call such as `dedent(...)`.
+fn template_string(right: Node<'_>) -> Option<Node<'_>> {
+    match right.kind() {
+        "string" => Some(right),
+        "parenthesized_expression" => right.named_child(0).and_then(template_string),
+        // `r"""…""" + fill(…) + """…"""`: its strings, in order.
+        "binary_operator" => {
+            let mut leaves = Vec::new();
+            string_leaves(right, 0, &mut leaves);
+            (!leaves.is_empty()).then_some(right)
+        }
+        "call" => right
+            .child_by_field_name("arguments")
+            .and_then(|a| named_children(a).into_iter().find(|n| n.kind() == "string")),
+        _ => None,
+    }
+}
+
+/// Module-level templates by name (`_merge_doc = """…"""`), for the
+/// functions whose decorators apply them.
+fn templates<'t>(cx: &Ctx<'_>, root: Node<'t>) -> HashMap<String, Node<'t>> {
+    let mut out = HashMap::new();
+    for node in named_children(root) {
+        let Some(assignment) = node
+            .named_child(0)
+            .filter(|n| node.kind() == "expression_statement" && n.kind() == "assignment")
+        else {
+            continue;
+        };
+        let (Some(left), Some(right)) = (
+            assignment.child_by_field_name("left"),
+            assignment.child_by_field_name("right"),
+        ) else {
+            continue;
+        };
+        if left.kind() == "identifier"
+            && let Some(string) = template_string(right)
+            && is_docstring_like(cx, string)
+        {
+            out.insert(cx.text(left).to_owned(), string);
+        }
+    }
+    out
+}
+
+/// The docs a decorator gives a function that has no docstring of its
+/// own: a template of this module that it applies (`@Appender(_merge_doc)`,
+/// `@Appender(_doc_read_csv.format(func_name="read_csv", …))`), its
+/// `{fields}` filled from the call's literal arguments, every line shown
+/// at the function's own first line.
+fn applied_template(
+    cx: &Ctx<'_>,
+    decorated: Node<'_>,
+    templates: &HashMap<String, Node<'_>>,
+) -> Option<DocLines> {
+    if decorated.kind() != "decorated_definition" || templates.is_empty() {
+        return None;
+    }
+    for decorator in named_children(decorated) {
+        if decorator.kind() != "decorator" {
+            continue;
+        }
+        let mut found = None;
+        find_template(cx, decorator, templates, 0, &mut found);
+        let Some((string, fields)) = found else {
+            continue;
+        };
+        let line = cx.line(decorated);
+        let doc = string_doc(cx, string)?;
+        return Some(
+            doc.into_iter()
+                .map(|(_, text)| {
+                    let filled = fields.iter().fold(text, |text, (key, value)| {
+                        text.replace(&format!("{{{key}}}"), value)
+                    });
+                    (line, filled)
+                })
+                .collect(),
+        );
+    }
+    None
+}
+
+/// The first template named under `node`, with the literal keyword
+/// arguments of a `.format(…)` called on it.
+fn find_template<'t>(
+    cx: &Ctx<'_>,
+    node: Node<'_>,
+    templates: &HashMap<String, Node<'t>>,
+    depth: usize,
+    found: &mut Option<(Node<'t>, Vec<(String, String)>)>,
+) {
+    if found.is_some() || depth > 8 {
+        return;
+    }
+    if node.kind() == "identifier"
+        && let Some(string) = templates.get(cx.text(node))
+    {
+        let mut fields = Vec::new();
+        // `_doc.format(k="v")`: the identifier's attribute's call.
+        if let Some(call) = node
+            .parent()
+            .filter(|p| p.kind() == "attribute")
+            .and_then(|a| a.parent())
+            .filter(|c| c.kind() == "call")
+            && let Some(args) = call.child_by_field_name("arguments")
+        {
+            for arg in named_children(args) {
+                if arg.kind() == "keyword_argument"
+                    && let (Some(key), Some(value)) = (
+                        arg.child_by_field_name("name"),
+                        arg.child_by_field_name("value"),
+                    )
+                    && value.kind() == "string"
+                {
+                    fields.push((
+                        cx.text(key).to_owned(),
+                        string_content(cx, value).to_owned(),
+                    ));
+                }
+            }
+        }
+        *found = Some((*string, fields));
+        return;
+    }
+    for child in named_children(node) {
+        find_template(cx, child, templates, depth + 1, found);
     }
 }
 
@@ -101,15 +347,7 @@ fn detached_docstrings<'t>(cx: &mut Ctx<'_>, root: Node<'t>) {
                     },
                     _ => continue,
                 };
-                // The string itself, or inside a call such as `dedent(...)`.
-                let string = match right.kind() {
-                    "string" => Some(right),
-                    "call" => right
-                        .child_by_field_name("arguments")
-                        .and_then(|a| named_children(a).into_iter().find(|n| n.kind() == "string")),
-                    _ => None,
-                };
-                if let Some(string) = string {
+                if let Some(string) = template_string(right) {
                     emit_detached(cx, &[name], node, right.start_byte(), string);
                 }
             }
@@ -199,8 +437,32 @@ fn docstring<'t>(cx: &Ctx<'_>, body: Node<'t>) -> Option<(DocLines, Node<'t>)> {
     Some((string_doc(cx, string)?, first))
 }
 
-/// A string literal's text as a docstring: dedented, one entry per line.
+/// The string literals of a `+` concatenation, in order.
+fn string_leaves<'t>(node: Node<'t>, depth: usize, out: &mut Vec<Node<'t>>) {
+    match node.kind() {
+        "string" => out.push(node),
+        "binary_operator" | "parenthesized_expression" if depth < 64 => {
+            for child in named_children(node) {
+                string_leaves(child, depth + 1, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A string literal's text as a docstring: dedented, one entry per line;
+/// a concatenation's strings one after another.
 fn string_doc(cx: &Ctx<'_>, string: Node<'_>) -> Option<DocLines> {
+    if string.kind() == "binary_operator" {
+        let mut leaves = Vec::new();
+        string_leaves(string, 0, &mut leaves);
+        let lines: DocLines = leaves
+            .into_iter()
+            .filter_map(|leaf| string_doc(cx, leaf))
+            .flatten()
+            .collect();
+        return (!lines.is_empty()).then_some(lines);
+    }
     let raw = cx.text(string);
     let unprefixed = raw.trim_start_matches(['r', 'u', 'R', 'U', 'b', 'B', 'f', 'F']);
     let quote = ["\"\"\"", "'''", "\"", "'"]

@@ -775,3 +775,137 @@ class Frame:
     let end = frame.blocks.iter().map(|b| b.end_line).max().unwrap();
     assert_eq!(end, 37, "the class's section ends with its docstring");
 }
+
+#[test]
+fn python_functions_list_the_messages_they_raise() {
+    let src = r#"class Frame:
+    """A table."""
+
+    def reindex(self, labels, axis=0):
+        """Conform the frame to new labels."""
+        if not self.index.is_unique:
+            raise ValueError("cannot reindex on an axis with duplicate labels")
+        if axis not in (0, 1):
+            raise ValueError(
+                f"No axis named {axis} for object type "
+                f"{type(self).__name__}"
+            )
+        def helper():
+            raise RuntimeError("not a message of reindex itself")
+        raise ValueError("cannot reindex on an axis with duplicate labels")
+
+    def drop(self, label):
+        """Remove a label."""
+        raise KeyError(label)
+        raise err.Missing('%s not found in axis' % label)
+"#;
+    let doc = extract(src, "pkg/frame.py");
+    let text = |name: &str| -> Vec<String> {
+        doc.sections
+            .iter()
+            .find(|s| s.breadcrumb[0] == name)
+            .unwrap()
+            .blocks
+            .iter()
+            .map(|b| b.text.clone())
+            .collect()
+    };
+    let reindex = text("pkg.frame.Frame.reindex");
+    assert_eq!(
+        reindex.last().unwrap(),
+        "Raises:\n- ValueError: cannot reindex on an axis with duplicate labels\n\
+         - ValueError: No axis named {axis} for object type {type(self).__name__}"
+    );
+    let section = doc
+        .sections
+        .iter()
+        .find(|s| s.breadcrumb[0] == "pkg.frame.Frame.reindex")
+        .unwrap();
+    let raises = section.blocks.last().unwrap();
+    assert_eq!((raises.start_line, raises.end_line), (4, 5));
+    // A bare name or a formatted expression is no message to list.
+    assert!(
+        text("pkg.frame.Frame.drop")
+            .iter()
+            .all(|t| !t.starts_with("Raises"))
+    );
+}
+
+#[test]
+fn python_functions_get_the_templates_their_decorators_apply() {
+    let src = r#"from pandas.util._decorators import Appender
+
+_doc_read = (
+    r"""
+{summary}
+
+Parameters
+----------
+sep : str, default {_default_sep}
+    Character or regex pattern to treat as the delimiter.
+na_values : list
+    By default these are interpreted as NaN: " """
+    + fill('", "'.join(sorted(STR_NA_VALUES)), 70)
+    + """ ".
+"""
+)
+
+
+@Appender(
+    _doc_read.format(
+        func_name="read_csv",
+        summary="Read a comma-separated values (csv) file into DataFrame.",
+        _default_sep="','",
+        storage_options=_shared_docs["storage_options"],
+    )
+)
+def read_csv(filepath, sep=None):
+    return _read(filepath, sep)
+
+
+@Appender(_doc_read)
+def read_table(filepath, sep="\t"):
+    return _read(filepath, sep)
+
+
+@other_decorator
+def undocumented(x):
+    return x
+"#;
+    let doc = extract(src, "pkg/readers.py");
+    let names: Vec<&str> = doc
+        .sections
+        .iter()
+        .map(|s| s.breadcrumb[0].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "pkg.readers._doc_read",
+            "pkg.readers.read_csv",
+            "pkg.readers.read_table"
+        ]
+    );
+    let read_csv = &doc.sections[1];
+    let text: Vec<&str> = read_csv.blocks.iter().map(|b| b.text.as_str()).collect();
+    let all = text.join("\n");
+    assert!(
+        all.contains("Read a comma-separated values (csv) file into DataFrame."),
+        "{all}"
+    );
+    assert!(all.contains("default ','"), "{all}");
+    // Its lines are the function's (decorators to signature), not the template's.
+    let lines: Vec<(u32, u32)> = read_csv
+        .blocks
+        .iter()
+        .map(|b| (b.start_line, b.end_line))
+        .collect();
+    assert!(lines.iter().all(|&(s, e)| s >= 19 && e <= 27), "{lines:?}");
+    assert!(all.contains("interpreted as NaN"), "{all}");
+    let read_table: Vec<&str> = doc.sections[2]
+        .blocks
+        .iter()
+        .map(|b| b.text.as_str())
+        .collect();
+    assert!(read_table.join("\n").contains("{summary}"));
+}
