@@ -4,6 +4,8 @@
 //! are kept too, marked internal: in an application or a tool they can be
 //! the only documentation of what its users see (a linter's rules).
 
+use std::collections::HashMap;
+
 use tree_sitter::Node;
 
 use super::walk::{self, Ctx, DocFormat, DocLines, MAX_SCOPE_DEPTH, named_children};
@@ -21,6 +23,7 @@ pub(super) fn extract(
     let mut rust = Rust {
         include,
         macro_depth: 0,
+        doc_macros: doc_macros(&cx, root),
     };
     let mut inner = DocLines::new();
     for child in named_children(root) {
@@ -60,6 +63,8 @@ struct Scope {
 struct Rust<'i> {
     include: Include<'i>,
     macro_depth: usize,
+    /// Macros of this file that only document the item given to them.
+    doc_macros: HashMap<String, DocLines>,
 }
 
 impl Rust<'_> {
@@ -214,8 +219,22 @@ impl Rust<'_> {
         };
         let mut inner = Ctx::new(inner_src, cx.grammar, cx.module.clone());
         inner.line_base = cx.line(tree) - 1;
+        // `doc! { macro_rules! select { … } }`: the docs `doc!` writes.
+        let invoked = node.child_by_field_name("macro").map(|m| {
+            cx.text(m)
+                .rsplit("::")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        });
+        // Given once: the variants of one macro behind `#[cfg(doc)]` and
+        // `#[cfg(not(doc))]` are one item to document.
+        let docs = match invoked.and_then(|name| self.doc_macros.remove(&name)) {
+            Some(written) if docs.is_empty() => written,
+            _ => docs.clone(),
+        };
         self.macro_depth += 1;
-        self.items(&mut inner, inner_tree.root_node(), path, scope, docs);
+        self.items(&mut inner, inner_tree.root_node(), path, scope, &docs);
         self.macro_depth -= 1;
         cx.sections.append(&mut inner.sections);
     }
@@ -294,6 +313,55 @@ impl Attrs {
 fn is_outer_doc(comment: &str) -> bool {
     (comment.starts_with("///") && !comment.starts_with("////"))
         || (comment.starts_with("/**") && !comment.starts_with("/***") && comment != "/**/")
+}
+
+/// Macros that only put doc comments on the item given to them, by name:
+/// `macro_rules! doc { ($select:item) => { /// Waits on … $select } }`, as
+/// tokio documents `select!` (whose docs cannot sit on a `macro_rules!`
+/// that other macros expand). Their doc lines keep their own line numbers.
+fn doc_macros(cx: &Ctx<'_>, root: Node<'_>) -> HashMap<String, DocLines> {
+    let mut out = HashMap::new();
+    for node in named_children(root) {
+        if node.kind() != "macro_definition" {
+            continue;
+        }
+        let (Some(name), Some(body)) = (
+            cx.field_text(node, "name"),
+            named_children(node)
+                .into_iter()
+                .find(|r| r.kind() == "macro_rule")
+                .and_then(|r| r.child_by_field_name("right")),
+        ) else {
+            continue;
+        };
+        let start = cx.line(body);
+        let mut docs = DocLines::new();
+        let mut rest = String::new();
+        for (i, line) in cx.text(body).lines().enumerate() {
+            let line = line.trim();
+            match line.strip_prefix("///") {
+                Some(doc) if !doc.starts_with('/') => {
+                    docs.push((
+                        start + i as u32,
+                        doc.strip_prefix(' ').unwrap_or(doc).to_owned(),
+                    ));
+                }
+                // Attributes go with the item too (`#[macro_export]`).
+                _ if line.starts_with("#[") => {}
+                _ => rest.push_str(line),
+            }
+        }
+        let rest = rest.trim_matches(|c: char| {
+            matches!(c, '{' | '}' | '(' | ')' | '[' | ']') || c.is_whitespace()
+        });
+        let item = rest
+            .strip_prefix('$')
+            .is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_alphanumeric() || c == '_'));
+        if item && !docs.is_empty() {
+            out.insert(name.to_owned(), docs);
+        }
+    }
+    out
 }
 
 /// A message string: its first and last line, and its text.

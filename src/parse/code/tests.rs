@@ -909,3 +909,59 @@ def undocumented(x):
         .collect();
     assert!(read_table.join("\n").contains("{summary}"));
 }
+
+#[test]
+fn rust_macros_documented_by_a_doc_macro_get_its_docs() {
+    let src = r#"macro_rules! doc {
+    ($select:item) => {
+        /// Waits on multiple concurrent branches, returning when the **first**
+        /// branch completes, cancelling the remaining branches.
+        #[macro_export]
+        $select
+    };
+}
+
+#[cfg(doc)]
+doc! {macro_rules! select {
+    {
+        $(
+            biased;
+        )?
+    } => {
+        unimplemented!()
+    };
+}}
+
+#[cfg(not(doc))]
+doc! {macro_rules! select {
+    () => {};
+}}
+
+macro_rules! not_a_doc_macro {
+    ($e:expr) => {
+        /// A comment inside an expansion that does more.
+        let x = $e;
+    };
+}
+"#;
+    let doc = extract(src, "src/macros/select.rs");
+    let found: Vec<_> = doc
+        .sections
+        .iter()
+        .filter(|s| s.breadcrumb[0] == "macros::select::select!")
+        .collect();
+    assert_eq!(found.len(), 1, "{:#?}", doc.sections);
+    let section = found[0];
+    let text: Vec<&str> = section.blocks.iter().map(|b| b.text.as_str()).collect();
+    assert!(
+        text.join("\n")
+            .contains("Waits on multiple concurrent branches"),
+        "{text:?}"
+    );
+    // The docs keep their own lines (3-4), where a reader finds them.
+    assert!(
+        section.blocks.iter().any(|b| b.start_line == 3),
+        "{:?}",
+        section.blocks
+    );
+}
