@@ -294,6 +294,16 @@ const FRAME_CLASSES: &[&str] = &[
     "anchor",
 ];
 
+/// Whether a heading names an API entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    No,
+    /// It shows the entry's signature (rustdoc).
+    Signature,
+    /// It is the name of the member its section documents (javadoc).
+    Member,
+}
+
 /// One open element: what the walk needs to know of it.
 #[derive(Debug)]
 struct Open {
@@ -301,6 +311,8 @@ struct Open {
     /// Neither it nor anything in it is the page's content.
     frame: bool,
     main: bool,
+    /// javadoc's section of one member's details.
+    detail: bool,
     /// A code language named by its class (`language-python`, Sphinx's
     /// `highlight-python`).
     lang: Option<String>,
@@ -323,9 +335,9 @@ struct Page {
     /// The paragraph being read, and its first and last lines.
     para: String,
     para_lines: Option<(u32, u32)>,
-    /// A heading being read: its level, first line, and whether it shows
-    /// a signature (rustdoc's `code-header`).
-    heading: Option<(usize, u32, bool)>,
+    /// A heading being read: its level, first line, and whether it names
+    /// an entry.
+    heading: Option<(usize, u32, Entry)>,
     /// A definition term being read: its `id`, its first line.
     term: Option<(Option<String>, u32)>,
     /// A `<pre>` being read: its text, first line and language.
@@ -386,7 +398,16 @@ impl Page {
             self.end_inline_parts(tag.line);
         }
         if let Some(level) = heading_level(name) {
-            self.heading = Some((level, tag.line, tag.has_class("code-header")));
+            // rustdoc shows a signature as the heading (`code-header`);
+            // javadoc heads each member's `section.detail` with its name.
+            let entry = if tag.has_class("code-header") {
+                Entry::Signature
+            } else if self.open.last().is_some_and(|o| o.detail) {
+                Entry::Member
+            } else {
+                Entry::No
+            };
+            self.heading = Some((level, tag.line, entry));
         } else if name == "dt" {
             self.term = Some((tag.id.clone(), tag.line));
         } else if name == "pre" {
@@ -443,11 +464,19 @@ impl Page {
             )
             || tag.hidden
             || FRAME_CLASSES.iter().any(|c| tag.has_class(c))
+            // rustdoc's copies of other types' docs: the methods a type
+            // gets through `Deref` (all of `str`'s), and the blanket and
+            // auto trait impls every type has.
+            || tag.id.as_deref().is_some_and(|id| {
+                matches!(id, "synthetic-implementations-list" | "blanket-implementations-list")
+                    || (name == "div" && id.starts_with("deref-methods-"))
+            })
             || (self.texinfo && name == "div" && tag.has_class("header"));
         self.open.push(Open {
             name: tag.name.clone(),
             frame,
             main: tag.is_main(),
+            detail: name == "section" && tag.has_class("detail"),
             lang: code_lang(&tag.class),
         });
     }
@@ -573,7 +602,7 @@ impl Page {
     }
 
     fn end_heading(&mut self, line: u32) {
-        let Some((level, from, signature)) = self.heading.take() else {
+        let Some((level, from, entry)) = self.heading.take() else {
             return;
         };
         let (text, _) = self.take_para();
@@ -583,7 +612,7 @@ impl Page {
         }
         // A function's signature as its heading (`pub fn parse(text: &str)`):
         // an entry named by the function.
-        if signature && text.contains('(') {
+        if (entry == Entry::Signature && text.contains('(')) || entry == Entry::Member {
             while self.headings.last().is_some_and(|(l, _)| *l >= level) {
                 self.headings.pop();
             }
@@ -976,7 +1005,9 @@ data interchange format &amp; inspired by <code class="docutils literal"><span c
 <h2 id="implementations" class="section-header">Implementations<a href="#implementations" class="anchor">§</a></h2>
 <details><summary><section id="impl-VersionReq" class="impl"><h3 class="code-header">impl <a class="struct">VersionReq</a></h3></section></summary>
 <details class="toggle method-toggle" open><summary><section id="method.parse" class="method"><a class="src rightside" href="../src/semver/lib.rs.html#9">Source</a><h4 class="code-header">pub fn <a href="#method.parse" class="fn">parse</a>(text: &amp;<a class="primitive">str</a>) -&gt; Result&lt;Self, Error&gt;</h4></section></summary><div class="docblock"><p>Parses a requirement such as <code>&gt;=1.2</code>.</p></div></details>
-</details></main></body></html>"##,
+</details>
+<h2 id="blanket-implementations" class="section-header">Blanket Implementations</h2><div id="blanket-implementations-list"><section id="impl-Into" class="impl"><h3 class="code-header">impl&lt;T&gt; Into for T</h3></section><h4 class="code-header">fn into(self) -&gt; U</h4></div>
+</main></body></html>"##,
         );
         assert_eq!(doc.title.as_deref(), Some("Struct semver::VersionReq"));
         assert_eq!(
@@ -985,13 +1016,43 @@ data interchange format &amp; inspired by <code class="docutils literal"><span c
                 "",
                 "Implementations",
                 "Implementations > impl VersionReq",
-                "Implementations > impl VersionReq > parse"
+                "Implementations > impl VersionReq > parse",
+                "Blanket Implementations"
             ],
             "{doc:#?}"
         );
         assert_eq!(
             text_of(&doc, "parse"),
             "`pub fn parse(text: &str) -> Result<Self, Error>`\nParses a requirement such as `>=1.2`."
+        );
+    }
+
+    #[test]
+    fn javadoc_members_are_entries() {
+        let doc = parse_html(
+            r##"<html><body><header role="banner"><nav>Overview</nav></header><main role="main">
+<h1 title="Class Queue" class="title">Class Queue</h1>
+<section class="method-details" id="method-detail"><h2>Method Details</h2>
+<ul class="member-list"><li>
+<section class="detail" id="requeueFailed(int)"><h3>requeueFailed</h3>
+<div class="member-signature"><span class="modifiers">public</span>&nbsp;<span class="return-type">int</span>&nbsp;<span class="element-name">requeueFailed</span><wbr><span class="parameters">(int&nbsp;maxAttempts)</span></div>
+<div class="block">Puts every job that failed back on the queue.</div></section></li>
+<li><section class="detail" id="drain()"><h3>drain</h3>
+<div class="member-signature">public&nbsp;void&nbsp;drain()</div>
+<div class="block">Stops taking new jobs.</div></section></li></ul></section></main></body></html>"##,
+        );
+        assert_eq!(
+            titles(&doc),
+            [
+                "",
+                "Method Details",
+                "Method Details > requeueFailed",
+                "Method Details > drain"
+            ]
+        );
+        assert_eq!(
+            text_of(&doc, "requeueFailed"),
+            "`requeueFailed`\npublic int requeueFailed(int maxAttempts)\nPuts every job that failed back on the queue."
         );
     }
 
