@@ -10,7 +10,7 @@ use tree_sitter::Node;
 
 use super::walk::{self, Ctx, DocFormat, DocLines, MAX_SCOPE_DEPTH, named_children};
 use super::{Grammar, module_path};
-use crate::parse::{Block, BlockKind, Document, Include};
+use crate::parse::{Block, BlockKind, Document, Include, Section};
 
 pub(super) fn extract(
     source: &str,
@@ -45,6 +45,7 @@ pub(super) fn extract(
     }
     rust.items(&mut cx, root, &[], Scope::default(), &DocLines::new());
     attach_messages(&mut cx, root);
+    panic_messages(&mut cx, root, &[], 0);
     let title = cx.emit_module_docs(&inner, DocFormat::Markdown);
     cx.into_document(title)
 }
@@ -364,6 +365,116 @@ fn doc_macros(cx: &Ctx<'_>, root: Node<'_>) -> HashMap<String, DocLines> {
     out
 }
 
+/// Macros whose string arguments a user sees when they fire.
+const PANICKING: &[&str] = &[
+    "panic",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "unreachable",
+    "unimplemented",
+    "todo",
+    "bail",
+    "ensure",
+];
+
+/// A section per function whose body panics or bails with a message
+/// (`panic!("Command {}: Short option names must be unique …")`), named by
+/// the function and spanning the lines of those calls, so that a pasted
+/// panic finds the check that raised it even where the function has no
+/// docs. Public or not: the message is what its users see.
+fn panic_messages(cx: &mut Ctx<'_>, node: Node<'_>, path: &[String], depth: usize) {
+    if depth > MAX_SCOPE_DEPTH * 4 {
+        return;
+    }
+    for child in named_children(node) {
+        match child.kind() {
+            "function_item" => {
+                let Some(name) = cx.field_text(child, "name").map(str::to_owned) else {
+                    continue;
+                };
+                let mut messages = Vec::new();
+                if let Some(body) = child.child_by_field_name("body") {
+                    collect_panics(cx, body, 0, &mut messages);
+                }
+                let mut seen = std::collections::HashSet::new();
+                messages.retain(|(_, _, m)| seen.insert(m.clone()));
+                messages.truncate(MAX_MESSAGES);
+                if messages.is_empty() {
+                    continue;
+                }
+                let mut fn_path = path.to_vec();
+                fn_path.push(name);
+                let list: Vec<String> = messages.iter().map(|(_, _, m)| format!("- {m}")).collect();
+                let from = messages.iter().map(|m| m.0).min().unwrap_or(1);
+                let to = messages.iter().map(|m| m.1).max().unwrap_or(from);
+                cx.sections.push(Section {
+                    breadcrumb: vec![cx.qualify(&fn_path)],
+                    blocks: vec![Block {
+                        kind: BlockKind::Prose,
+                        text: format!("Messages:\n{}", list.join("\n")),
+                        start_line: from,
+                        end_line: to,
+                    }],
+                    internal: false,
+                });
+            }
+            "mod_item" | "impl_item" | "trait_item" => {
+                let mut inner = path.to_vec();
+                let name = match child.kind() {
+                    "impl_item" => child
+                        .child_by_field_name("type")
+                        .and_then(|t| type_name(cx, t)),
+                    _ => cx.field_text(child, "name").map(str::to_owned),
+                };
+                inner.extend(name);
+                if let Some(body) = child.child_by_field_name("body") {
+                    panic_messages(cx, body, &inner, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The messages of the panicking macros called under `node`; a nested
+/// function's are its own.
+fn collect_panics(cx: &Ctx<'_>, node: Node<'_>, depth: usize, out: &mut Vec<Message>) {
+    if depth > 64 || out.len() >= 4 * MAX_MESSAGES {
+        return;
+    }
+    for child in named_children(node) {
+        match child.kind() {
+            "function_item" | "closure_expression" => {}
+            "macro_invocation" => {
+                let name = child
+                    .child_by_field_name("macro")
+                    .map(|m| cx.text(m).rsplit("::").next().unwrap_or_default());
+                if name.is_some_and(|n| PANICKING.contains(&n))
+                    && let Some(tree) = named_children(child)
+                        .into_iter()
+                        .find(|c| c.kind() == "token_tree")
+                {
+                    let before = out.len();
+                    collect_strings(cx, tree, 0, out);
+                    // A message written over lines (`\` at a line's end).
+                    for message in &mut out[before..] {
+                        message.2 = message.2.split_whitespace().collect::<Vec<_>>().join(" ");
+                        message.0 = cx.line(child);
+                        message.1 = cx.end_line(child);
+                    }
+                } else {
+                    collect_panics(cx, child, depth + 1, out);
+                }
+            }
+            _ => collect_panics(cx, child, depth + 1, out),
+        }
+    }
+}
+
 /// A message string: its first and last line, and its text.
 type Message = (u32, u32, String);
 
@@ -440,11 +551,17 @@ fn collect_strings(cx: &Ctx<'_>, node: Node<'_>, depth: usize, out: &mut Vec<Mes
             .trim_start_matches('r')
             .trim_matches('#')
             .trim_matches('"');
+        // A line ending in `\` goes on, without its indentation, on the next.
+        let inner: String = inner
+            .split("\\\n")
+            .enumerate()
+            .map(|(i, part)| if i == 0 { part } else { part.trim_start() })
+            .collect();
         let words = inner
             .split_whitespace()
             .filter(|w| w.chars().any(char::is_alphabetic));
         if words.count() >= 3 && inner.len() <= MAX_MESSAGE_BYTES && !inner.contains('\n') {
-            out.push((cx.line(node), cx.end_line(node), inner.to_owned()));
+            out.push((cx.line(node), cx.end_line(node), inner));
         }
         return;
     }

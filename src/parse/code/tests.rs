@@ -965,3 +965,65 @@ macro_rules! not_a_doc_macro {
         section.blocks
     );
 }
+
+#[test]
+fn rust_functions_that_panic_with_a_message_get_a_section() {
+    let src = r#"pub(crate) fn assert_app(cmd: &Command) {
+    for arg in cmd.get_arguments() {
+        if let Some(s) = arg.get_short() {
+            panic!(
+                "Command {}: Short option names must be unique for each argument, \
+                        but '-{}' is in use by both '{}' and '{}'",
+                cmd.get_name(),
+                s,
+            )
+        }
+        assert!(arg.is_set(), "Argument {} must be set before building", arg.get_id());
+        let f = || panic!("inside a closure: not this function's");
+    }
+}
+
+impl Command {
+    fn build(&mut self) {
+        debug_assert!(!self.built, "Command built twice: call build only once");
+    }
+}
+
+fn quiet() {
+    panic!("{}", MESSAGE);
+}
+"#;
+    let doc = extract(src, "src/builder/debug_asserts.rs");
+    let messages: Vec<(&str, &str, u32, u32)> = doc
+        .sections
+        .iter()
+        .map(|s| {
+            let b = &s.blocks[0];
+            (
+                s.breadcrumb[0].as_str(),
+                b.text.as_str(),
+                b.start_line,
+                b.end_line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            (
+                "builder::debug_asserts::assert_app",
+                "Messages:\n- Command {}: Short option names must be unique for each argument, \
+                 but '-{}' is in use by both '{}' and '{}'\n\
+                 - Argument {} must be set before building",
+                4,
+                11
+            ),
+            (
+                "builder::debug_asserts::Command::build",
+                "Messages:\n- Command built twice: call build only once",
+                18,
+                18
+            ),
+        ]
+    );
+}
