@@ -12,9 +12,9 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
-use super::walk::{Ctx, DocFormat, DocLines, MAX_SCOPE_DEPTH, named_children};
+use super::walk::{self, Ctx, DocFormat, DocLines, MAX_SCOPE_DEPTH, named_children};
 use super::{Grammar, module_path};
-use crate::parse::{Block, BlockKind, Document};
+use crate::parse::Document;
 
 pub(super) fn extract(
     source: &str,
@@ -113,17 +113,7 @@ fn attach_raises(cx: &mut Ctx<'_>, at: usize, body: Node<'_>) {
     let Some(section) = cx.sections.get_mut(at) else {
         return;
     };
-    let (start_line, end_line) = section
-        .blocks
-        .first()
-        .map_or((1, 1), |item| (item.start_line, item.end_line));
-    let list: Vec<String> = found.iter().map(|m| format!("- {m}")).collect();
-    section.blocks.push(Block {
-        kind: BlockKind::Prose,
-        text: format!("Raises:\n{}", list.join("\n")),
-        start_line,
-        end_line,
-    });
+    walk::push_list(section, "Raises", &found);
 }
 
 /// `Exception: message` for each `raise Exception("message")` under `node`,

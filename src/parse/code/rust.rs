@@ -521,20 +521,8 @@ fn attach_messages(cx: &mut Ctx<'_>, root: Node<'_>) {
         let mut seen = std::collections::HashSet::new();
         messages.retain(|(_, _, m)| seen.insert(m.clone()));
         messages.truncate(MAX_MESSAGES);
-        let list: Vec<String> = messages.iter().map(|(_, _, m)| format!("- {m}")).collect();
-        // The block keeps the item's lines: the impls may lie anywhere in the
-        // file, and the section's `Source:` range is where to read the item
-        // (with them, `runtime::builder::Builder` claimed lines 20-2256).
-        let (start_line, end_line) = section
-            .blocks
-            .first()
-            .map_or((1, 1), |item| (item.start_line, item.end_line));
-        section.blocks.push(Block {
-            kind: BlockKind::Prose,
-            text: format!("Messages:\n{}", list.join("\n")),
-            start_line,
-            end_line,
-        });
+        let list: Vec<String> = messages.into_iter().map(|(_, _, m)| m).collect();
+        walk::push_list(section, "Messages", &list);
     }
 }
 

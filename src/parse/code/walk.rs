@@ -206,6 +206,25 @@ impl<'s> Ctx<'s> {
     }
 }
 
+/// Appends a labelled list (`Messages:`, `Raises:`) to an item's section.
+/// The block keeps the item's lines, not those of the list's sources: they
+/// may lie anywhere in the file, and the section's `Source:` range is where
+/// to read the item (with a trait impl's messages, `runtime::builder::Builder`
+/// claimed lines 20-2256).
+pub(super) fn push_list(section: &mut Section, label: &str, entries: &[String]) {
+    let (start_line, end_line) = section
+        .blocks
+        .first()
+        .map_or((1, 1), |item| (item.start_line, item.end_line));
+    let list: Vec<String> = entries.iter().map(|e| format!("- {e}")).collect();
+    section.blocks.push(Block {
+        kind: BlockKind::Prose,
+        text: format!("{label}:\n{}", list.join("\n")),
+        start_line,
+        end_line,
+    });
+}
+
 /// Parses gathered doc lines and maps the blocks back to source lines.
 pub(super) fn parse_doc(docs: &DocLines, format: DocFormat) -> Vec<Block> {
     let (parsed, line_map) = parse_lines(docs, format);
