@@ -620,6 +620,7 @@ fn built_html_docs_are_indexed_by_section_and_entry() {
     ] {
         std::fs::create_dir_all(docs.join(dir)).unwrap();
     }
+    let write = |rel: &str, text: &str| std::fs::write(docs.join(rel), text).unwrap();
     // As Sphinx writes a page: frames around a main part, entries as <dl>.
     let page = r##"<!DOCTYPE html>
 <html><head><title>lanternfish.queue — Job queues — lanternfish 2.0 documentation</title>
@@ -652,31 +653,27 @@ and its attempt count.</p>
 <div class="footer">Last updated on Dec 03, 2026.</div>
 </body></html>
 "##;
-    std::fs::write(docs.join("html/library/queue.html"), page).unwrap();
-    std::fs::write(
-        docs.join("html/_sources/library/queue.rst.txt"),
+    write("html/library/queue.html", page);
+    write(
+        "html/_sources/library/queue.rst.txt",
         "lanternfish.queue\n=================\n\nQueues hold jobs until a worker takes them.\n",
-    )
-    .unwrap();
-    std::fs::write(
-        docs.join("html/genindex.html"),
+    );
+    write(
+        "html/genindex.html",
         "<h1>Index</h1><ul><li><a>requeue_failed() (lanternfish.queue.Queue method)</a></li></ul>",
-    )
-    .unwrap();
+    );
     // A web application's templates: programs, not pages.
-    std::fs::write(
-        docs.join("app/templates/jobs.html"),
+    write(
+        "app/templates/jobs.html",
         "<h1>Jobs</h1><p>Requeue failed jobs from this page.</p>",
-    )
-    .unwrap();
-    std::fs::write(
-        docs.join("app/report.html"),
+    );
+    write(
+        "app/report.html",
         "<h1>Failed jobs</h1>{% for job in failed %}<p>{{ job.name }} back on the queue</p>{% endfor %}",
-    )
-    .unwrap();
+    );
     // As texinfo writes a GNU manual's node.
-    std::fs::write(
-        docs.join("info/Purging.html"),
+    write(
+        "info/Purging.html",
         r#"<html><head><meta name="Generator" content="makeinfo"><title>Purging (lanternfish)</title></head><body>
 <div class="header"><p>Next: <a href="Backups.html">Backups</a></p></div>
 <h3 class="section">4.2 Purging old jobs</h3>
@@ -684,8 +681,7 @@ and its attempt count.</p>
 <dt id="index-purge"><span class="category">Command: </span><strong>lantern-purge</strong> <em>age</em></dt>
 <dd><p>Delete finished jobs older than <var>age</var>, such as 7d or 12h.</p></dd></dl>
 </body></html>"#,
-    )
-    .unwrap();
+    );
 
     let report = twinmcp_ok(&data, &["index", docs.to_str().unwrap(), "--id", "/t/html"]);
     assert!(report.contains("indexed /t/html"), "{report}");

@@ -188,10 +188,12 @@ fn is_template(events: &[Event]) -> bool {
 }
 
 fn is_code_tag(name: &str) -> bool {
-    matches!(
-        name,
-        "pre" | "code" | "tt" | "kbd" | "samp" | "script" | "style"
-    )
+    is_inline_code(name) || matches!(name, "pre" | "script" | "style")
+}
+
+/// Code set in a paragraph's text: rendered between backticks.
+fn is_inline_code(name: &str) -> bool {
+    matches!(name, "code" | "tt" | "kbd" | "samp")
 }
 
 /// Elements without an end tag.
@@ -423,7 +425,7 @@ impl Page {
             }
         } else if name == "tr" {
             self.in_row = true;
-        } else if matches!(name, "code" | "tt" | "kbd" | "samp") && self.term.is_none() {
+        } else if is_inline_code(name) && self.term.is_none() {
             if self.heading.is_none() {
                 self.para.push('`');
             }
@@ -486,7 +488,8 @@ impl Page {
         self.in_row
             && !matches!(name, "tr" | "table" | "thead" | "tbody" | "tfoot" | "pre")
             && heading_level(name).is_none()
-            && !matches!(name, "td" | "th" | "code" | "tt" | "kbd" | "samp" | "br")
+            && !matches!(name, "td" | "th" | "br")
+            && !is_inline_code(name)
     }
 
     fn inherited_lang(&self) -> Option<String> {
@@ -511,7 +514,7 @@ impl Page {
             }
         }
         if !self.hidden() {
-            if matches!(name, "code" | "tt" | "kbd" | "samp") && self.inline_code > 0 {
+            if is_inline_code(name) && self.inline_code > 0 {
                 self.inline_code -= 1;
                 if self.heading.is_none() && self.term.is_none() {
                     self.para.push('`');
@@ -521,7 +524,7 @@ impl Page {
             } else if name == "dt" && self.term.is_some() {
                 self.end_term(line);
             } else if matches!(name, "tr" | "table") {
-                self.flush(line);
+                self.flush();
                 self.in_row = false;
             } else if is_block(name) && !self.in_cell(name) {
                 self.end_inline_parts(line);
@@ -588,7 +591,7 @@ impl Page {
         if self.term.is_some() {
             self.end_term(line);
         }
-        self.flush(line);
+        self.flush();
     }
 
     fn take_para(&mut self) -> (String, (u32, u32)) {
@@ -612,24 +615,21 @@ impl Page {
         }
         // A function's signature as its heading (`pub fn parse(text: &str)`):
         // an entry named by the function.
-        if (entry == Entry::Signature && text.contains('(')) || entry == Entry::Member {
-            while self.headings.last().is_some_and(|(l, _)| *l >= level) {
-                self.headings.pop();
-            }
-            self.headings.push((level, entry_name("", &text)));
-            self.items.clear();
-            self.push_block(BlockKind::Item, format!("`{text}`"), (from, line));
-            return;
-        }
-        if level == 1 && self.first_h1.is_none() {
-            self.first_h1 = Some(text.clone());
-        }
+        let (name, kind, text) =
+            if (entry == Entry::Signature && text.contains('(')) || entry == Entry::Member {
+                (entry_name("", &text), BlockKind::Item, format!("`{text}`"))
+            } else {
+                if level == 1 && self.first_h1.is_none() {
+                    self.first_h1 = Some(text.clone());
+                }
+                (text.clone(), BlockKind::Heading, text)
+            };
         while self.headings.last().is_some_and(|(l, _)| *l >= level) {
             self.headings.pop();
         }
-        self.headings.push((level, text.clone()));
+        self.headings.push((level, name));
         self.items.clear();
-        self.push_block(BlockKind::Heading, text, (from, line));
+        self.push_block(kind, text, (from, line));
     }
 
     fn end_term(&mut self, line: u32) {
@@ -674,7 +674,7 @@ impl Page {
         );
     }
 
-    fn flush(&mut self, line: u32) {
+    fn flush(&mut self) {
         let (text, (from, to)) = self.take_para();
         let text = text
             .split('\n')
@@ -685,7 +685,6 @@ impl Page {
         if text.is_empty() {
             return;
         }
-        let _ = line;
         self.push_block(BlockKind::Prose, text, (from, to));
     }
 

@@ -618,10 +618,7 @@ fn is_stack_frame(line: &str) -> bool {
     };
     let place = place.strip_prefix("file://").unwrap_or(place);
     // `node:internal/main:81:12` has no extension, but a line and a column.
-    let line_col = place
-        .rsplitn(3, ':')
-        .take(2)
-        .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    let line_col = place.rsplitn(3, ':').take(2).all(is_number)
         && place.matches(':').count() >= 2
         && !place.contains(char::is_whitespace);
     is_location(place) || line_col || place == "native" || place == "Native Method"
@@ -629,10 +626,9 @@ fn is_stack_frame(line: &str) -> bool {
 
 /// `LINE:COL`, as eslint's and stylelint's reports open a line.
 fn is_line_col(token: &str) -> bool {
-    token.split_once(':').is_some_and(|(line, col)| {
-        let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        numeric(line) && numeric(col)
-    })
+    token
+        .split_once(':')
+        .is_some_and(|(line, col)| is_number(line) && is_number(col))
 }
 
 /// Whether `text` opens with a severity word: `error`, `warning`, `warn`.
@@ -678,23 +674,31 @@ fn opens_with_diagnostic(text: &str) -> bool {
 fn is_location(token: &str) -> bool {
     let token = token.trim_end_matches(':');
     if let Some((path, place)) = token.strip_suffix(')').and_then(|t| t.rsplit_once('(')) {
-        let numbers = place
-            .split(',')
-            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        return numbers && place.split(',').count() <= 2 && is_location(&format!("{path}:1"));
+        return place.split(',').all(is_number)
+            && place.split(',').count() <= 2
+            && !path.contains(':')
+            && is_file_name(path);
     }
     let mut parts = token.rsplitn(3, ':');
-    let last = parts.next().unwrap_or("");
-    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !numeric(last) {
+    if !is_number(parts.next().unwrap_or("")) {
         return false;
     }
     let (line_or_path, path) = (parts.next().unwrap_or(""), parts.next());
     let path = match path {
-        Some(path) if numeric(line_or_path) => path,
+        Some(path) if is_number(line_or_path) => path,
         Some(_) => return false,
         None => line_or_path,
     };
+    is_file_name(path)
+}
+
+/// Digits only, at least one.
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A path whose name has an extension of one to five letters or digits.
+fn is_file_name(path: &str) -> bool {
     path.rsplit_once('.').is_some_and(|(stem, ext)| {
         !stem.is_empty()
             && (1..=5).contains(&ext.len())

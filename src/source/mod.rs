@@ -21,7 +21,7 @@ pub use library::{
     remote_url,
 };
 
-use crate::parse::Format;
+use crate::parse::{Format, in_dir};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -326,6 +326,23 @@ fn is_generated(format: Format, text: &str) -> bool {
     longest > 5000 || text.len() / lines > 400
 }
 
+/// Generated pages that list other pages: Sphinx's search and module
+/// indexes, javadoc's indexes, trees and help (`genindex*` too).
+const INDEX_PAGES: &[&str] = &[
+    "search",
+    "py-modindex",
+    "np-modindex",
+    "modindex",
+    "index-all",
+    "allclasses-index",
+    "allclasses-frame",
+    "allclasses-noframe",
+    "allpackages-index",
+    "overview-tree",
+    "package-tree",
+    "help-doc",
+];
+
 fn skip_by_name(
     rel: &str,
     format: Option<Format>,
@@ -345,31 +362,16 @@ fn skip_by_name(
     {
         return Some(SkipReason::Generated);
     }
-    let stem = name
-        .rsplit_once('.')
-        .map_or(name.as_str(), |(stem, _)| stem);
-    if format == Some(Format::Html) && crate::parse::in_dir(rel, &["templates", "_templates"]) {
-        return Some(SkipReason::Template);
-    }
-    if format == Some(Format::Html)
-        && (stem.starts_with("genindex")
-            || matches!(
-                stem,
-                "search"
-                    | "py-modindex"
-                    | "np-modindex"
-                    | "modindex"
-                    | "index-all"
-                    | "allclasses-index"
-                    | "allclasses-frame"
-                    | "allclasses-noframe"
-                    | "allpackages-index"
-                    | "overview-tree"
-                    | "package-tree"
-                    | "help-doc"
-            ))
-    {
-        return Some(SkipReason::IndexPage);
+    if format == Some(Format::Html) {
+        if in_dir(rel, &["templates", "_templates"]) {
+            return Some(SkipReason::Template);
+        }
+        let stem = name
+            .rsplit_once('.')
+            .map_or(name.as_str(), |(stem, _)| stem);
+        if stem.starts_with("genindex") || INDEX_PAGES.contains(&stem) {
+            return Some(SkipReason::IndexPage);
+        }
     }
     if ["changelog", "changes", "history", "news", "releases"]
         .iter()
@@ -385,7 +387,7 @@ fn skip_by_name(
     }
     let parts: Vec<&str> = rel.split('/').collect();
     let dirs = &parts[..parts.len() - 1];
-    if dirs.iter().any(|d| *d == "i18n" || *d == "locales") {
+    if in_dir(rel, &["i18n", "locales"]) {
         return Some(SkipReason::Translation);
     }
     for (i, dir) in dirs.iter().enumerate() {
@@ -396,12 +398,18 @@ fn skip_by_name(
         }
     }
     if !options.include_tests {
-        let in_test_dir = dirs.iter().any(|d| {
-            matches!(
-                *d,
-                "tests" | "test" | "testing" | "benches" | "fuzz" | "__tests__" | "__mocks__"
-            )
-        });
+        let in_test_dir = in_dir(
+            rel,
+            &[
+                "tests",
+                "test",
+                "testing",
+                "benches",
+                "fuzz",
+                "__tests__",
+                "__mocks__",
+            ],
+        );
         let stem = name.split('.').next().unwrap_or(&name);
         let test_file = matches!(format, Some(Format::Code(_)))
             && (name.starts_with("test_")

@@ -104,9 +104,7 @@ const MAX_RAISE_BYTES: usize = 300;
 fn attach_raises(cx: &mut Ctx<'_>, at: usize, body: Node<'_>) {
     let mut found = Vec::new();
     collect_raises(cx, body, 0, &mut found);
-    let mut seen = std::collections::HashSet::new();
-    found.retain(|m| seen.insert(m.clone()));
-    found.truncate(MAX_RAISES);
+    walk::keep_distinct(&mut found, MAX_RAISES, String::as_str);
     if found.is_empty() {
         return;
     }
@@ -164,14 +162,32 @@ fn raised_message(cx: &Ctx<'_>, raise: Node<'_>) -> Option<String> {
     (words >= 3 && text.len() <= MAX_RAISE_BYTES).then(|| format!("{name}: {text}"))
 }
 
-/// A string literal without its prefix and quotes.
+/// A string literal without its prefix and quotes (a literal cut short
+/// keeps its opening quote).
 fn string_content<'s>(cx: &Ctx<'s>, string: Node<'_>) -> &'s str {
     let raw = cx.text(string);
-    let unprefixed = raw.trim_start_matches(['r', 'u', 'R', 'U', 'b', 'B', 'f', 'F']);
-    ["\"\"\"", "'''", "\"", "'"]
+    match unquote(raw) {
+        Some((inner, true)) => inner,
+        _ => raw.trim_start_matches(STRING_PREFIXES),
+    }
+}
+
+/// Letters that may open a string literal: raw, bytes, f-string, unicode.
+const STRING_PREFIXES: [char; 8] = ['r', 'u', 'R', 'U', 'b', 'B', 'f', 'F'];
+
+/// A string literal's text between its quotes, after its prefix letters,
+/// and whether the closing quote is there (a literal cut short by a syntax
+/// error runs to its end).
+fn unquote(raw: &str) -> Option<(&str, bool)> {
+    let unprefixed = raw.trim_start_matches(STRING_PREFIXES);
+    let quote = ["\"\"\"", "'''", "\"", "'"]
         .into_iter()
-        .find_map(|q| unprefixed.strip_prefix(q).and_then(|s| s.strip_suffix(q)))
-        .unwrap_or(unprefixed)
+        .find(|q| unprefixed.starts_with(q))?;
+    let body = &unprefixed[quote.len()..];
+    Some(match body.strip_suffix(quote) {
+        Some(inner) => (inner, true),
+        None => (body, false),
+    })
 }
 
 /// The string a module-level template assigns: the literal itself, in
@@ -453,15 +469,7 @@ fn string_doc(cx: &Ctx<'_>, string: Node<'_>) -> Option<DocLines> {
             .collect();
         return (!lines.is_empty()).then_some(lines);
     }
-    let raw = cx.text(string);
-    let unprefixed = raw.trim_start_matches(['r', 'u', 'R', 'U', 'b', 'B', 'f', 'F']);
-    let quote = ["\"\"\"", "'''", "\"", "'"]
-        .into_iter()
-        .find(|q| unprefixed.starts_with(q))?;
-    let inner = unprefixed
-        .strip_prefix(quote)?
-        .strip_suffix(quote)
-        .unwrap_or(&unprefixed[quote.len()..]);
+    let (inner, _) = unquote(cx.text(string))?;
     let lines: Vec<&str> = inner.lines().collect();
     let min = lines
         .iter()

@@ -10,7 +10,7 @@ use tree_sitter::Node;
 
 use super::walk::{self, Ctx, DocFormat, DocLines, MAX_SCOPE_DEPTH, named_children};
 use super::{Grammar, module_path};
-use crate::parse::{Block, BlockKind, Document, Include, Section};
+use crate::parse::{Document, Include, Section};
 
 pub(super) fn extract(
     source: &str,
@@ -221,16 +221,9 @@ impl Rust<'_> {
         let mut inner = Ctx::new(inner_src, cx.grammar, cx.module.clone());
         inner.line_base = cx.line(tree) - 1;
         // `doc! { macro_rules! select { … } }`: the docs `doc!` writes.
-        let invoked = node.child_by_field_name("macro").map(|m| {
-            cx.text(m)
-                .rsplit("::")
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-        });
         // Given once: the variants of one macro behind `#[cfg(doc)]` and
         // `#[cfg(not(doc))]` are one item to document.
-        let docs = match invoked.and_then(|name| self.doc_macros.remove(&name)) {
+        let docs = match macro_name(cx, node).and_then(|name| self.doc_macros.remove(name)) {
             Some(written) if docs.is_empty() => written,
             _ => docs.clone(),
         };
@@ -365,6 +358,12 @@ fn doc_macros(cx: &Ctx<'_>, root: Node<'_>) -> HashMap<String, DocLines> {
     out
 }
 
+/// The name a macro call invokes: `bail` for `anyhow::bail!(…)`.
+fn macro_name<'s>(cx: &Ctx<'s>, invocation: Node<'_>) -> Option<&'s str> {
+    let path = cx.text(invocation.child_by_field_name("macro")?);
+    path.rsplit("::").next()
+}
+
 /// Macros whose string arguments a user sees when they fire.
 const PANICKING: &[&str] = &[
     "panic",
@@ -400,25 +399,18 @@ fn panic_messages(cx: &mut Ctx<'_>, node: Node<'_>, path: &[String], depth: usiz
                 if let Some(body) = child.child_by_field_name("body") {
                     collect_panics(cx, body, 0, &mut messages);
                 }
-                let mut seen = std::collections::HashSet::new();
-                messages.retain(|(_, _, m)| seen.insert(m.clone()));
-                messages.truncate(MAX_MESSAGES);
+                walk::keep_distinct(&mut messages, MAX_MESSAGES, |(_, _, m)| m.as_str());
                 if messages.is_empty() {
                     continue;
                 }
                 let mut fn_path = path.to_vec();
                 fn_path.push(name);
-                let list: Vec<String> = messages.iter().map(|(_, _, m)| format!("- {m}")).collect();
                 let from = messages.iter().map(|m| m.0).min().unwrap_or(1);
                 let to = messages.iter().map(|m| m.1).max().unwrap_or(from);
+                let list: Vec<String> = messages.into_iter().map(|(_, _, m)| m).collect();
                 cx.sections.push(Section {
                     breadcrumb: vec![cx.qualify(&fn_path)],
-                    blocks: vec![Block {
-                        kind: BlockKind::Prose,
-                        text: format!("Messages:\n{}", list.join("\n")),
-                        start_line: from,
-                        end_line: to,
-                    }],
+                    blocks: vec![walk::list_block("Messages", &list, (from, to))],
                     internal: false,
                 });
             }
@@ -450,17 +442,14 @@ fn collect_panics(cx: &Ctx<'_>, node: Node<'_>, depth: usize, out: &mut Vec<Mess
         match child.kind() {
             "function_item" | "closure_expression" => {}
             "macro_invocation" => {
-                let name = child
-                    .child_by_field_name("macro")
-                    .map(|m| cx.text(m).rsplit("::").next().unwrap_or_default());
-                if name.is_some_and(|n| PANICKING.contains(&n))
+                if macro_name(cx, child).is_some_and(|n| PANICKING.contains(&n))
                     && let Some(tree) = named_children(child)
                         .into_iter()
                         .find(|c| c.kind() == "token_tree")
                 {
                     let before = out.len();
                     collect_strings(cx, tree, 0, out);
-                    // A message written over lines (`\` at a line's end).
+                    // Runs of white space as one space; the lines are the call's.
                     for message in &mut out[before..] {
                         message.2 = message.2.split_whitespace().collect::<Vec<_>>().join(" ");
                         message.0 = cx.line(child);
@@ -518,9 +507,7 @@ fn attach_messages(cx: &mut Ctx<'_>, root: Node<'_>) {
         else {
             continue;
         };
-        let mut seen = std::collections::HashSet::new();
-        messages.retain(|(_, _, m)| seen.insert(m.clone()));
-        messages.truncate(MAX_MESSAGES);
+        walk::keep_distinct(&mut messages, MAX_MESSAGES, |(_, _, m)| m.as_str());
         let list: Vec<String> = messages.into_iter().map(|(_, _, m)| m).collect();
         walk::push_list(section, "Messages", &list);
     }

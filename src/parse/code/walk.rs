@@ -212,17 +212,29 @@ impl<'s> Ctx<'s> {
 /// to read the item (with a trait impl's messages, `runtime::builder::Builder`
 /// claimed lines 20-2256).
 pub(super) fn push_list(section: &mut Section, label: &str, entries: &[String]) {
-    let (start_line, end_line) = section
+    let lines = section
         .blocks
         .first()
         .map_or((1, 1), |item| (item.start_line, item.end_line));
+    section.blocks.push(list_block(label, entries, lines));
+}
+
+/// A labelled list as one prose block over lines `from..=to`.
+pub(super) fn list_block(label: &str, entries: &[String], (from, to): (u32, u32)) -> Block {
     let list: Vec<String> = entries.iter().map(|e| format!("- {e}")).collect();
-    section.blocks.push(Block {
+    Block {
         kind: BlockKind::Prose,
         text: format!("{label}:\n{}", list.join("\n")),
-        start_line,
-        end_line,
-    });
+        start_line: from,
+        end_line: to,
+    }
+}
+
+/// Keeps the first `max` of `items` with distinct `key`s, in order.
+pub(super) fn keep_distinct<T>(items: &mut Vec<T>, max: usize, key: impl Fn(&T) -> &str) {
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|item| seen.insert(key(item).to_owned()));
+    items.truncate(max);
 }
 
 /// Parses gathered doc lines and maps the blocks back to source lines.
