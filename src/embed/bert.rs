@@ -14,7 +14,7 @@ use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
 
 use super::model::{ModelFiles, Pooling};
-use super::native::NativeEncoder;
+use super::native::{Architecture, NativeEncoder};
 use super::{EmbedError, Embedder, Manifest, Precision};
 
 /// Default bound on the working memory of one forward pass.
@@ -86,12 +86,14 @@ impl BertEmbedder {
         device: Device,
         precision: Precision,
     ) -> Result<BertEmbedder, EmbedError> {
-        let config: Config =
-            serde_json::from_slice(&files.config).map_err(|e| EmbedError::Config {
-                path: "config.json".into(),
-                message: e.to_string(),
-            })?;
+        let config = read_config(&files.config)?;
         let encoder = match engine {
+            Engine::Candle if Architecture::of(&config) == Architecture::MpNet => {
+                return Err(EmbedError::Config {
+                    path: "config.json".into(),
+                    message: "an MPNet model runs on the native CPU encoder only".into(),
+                });
+            }
             Engine::Native => Encoder::Native(NativeEncoder::load(
                 &files.weights,
                 &config,
@@ -275,6 +277,24 @@ impl Embedder for BertEmbedder {
             .encode(text, false)
             .map_or(text.len() / 4, |e| e.get_ids().len())
     }
+}
+
+/// Reads `config.json`. MPNet's names no token types (it has none), which
+/// BERT's config requires: one type, never read, stands in.
+fn read_config(bytes: &[u8]) -> Result<Config, EmbedError> {
+    let error = |e: serde_json::Error| EmbedError::Config {
+        path: "config.json".into(),
+        message: e.to_string(),
+    };
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(error)?;
+    if let Some(object) = value.as_object_mut()
+        && object.get("model_type").and_then(|t| t.as_str()) == Some("mpnet")
+    {
+        object
+            .entry("type_vocab_size")
+            .or_insert(serde_json::Value::from(1));
+    }
+    serde_json::from_value(value).map_err(error)
 }
 
 #[cfg(feature = "cuda")]

@@ -21,6 +21,12 @@
 //!
 //! candle's `BertModel` stays the reference (and the CUDA path); a test holds
 //! the two to cosine ≥ 0.9999 on texts of every length.
+//!
+//! MPNet (all-mpnet-base-v2) is the same post-norm encoder with three
+//! differences, taken from its config's `model_type`: attention adds a
+//! learned bias per head for the bucketed distance between two tokens
+//! ([`relative_bucket`]), positions count from past the padding id, and there
+//! are no token types. candle has no MPNet, so it runs here only.
 
 use candle_core::safetensors::SliceSafetensors;
 use candle_core::{DType, Device};
@@ -34,6 +40,32 @@ use super::model::Pooling;
 /// Multiply-adds below which a matrix multiplication runs on one thread.
 const PARALLEL_WORK: usize = 1 << 22;
 
+/// The encoder families the native forward pass runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Architecture {
+    Bert,
+    MpNet,
+}
+
+impl Architecture {
+    /// The family a config names (`model_type`); BERT where it names none.
+    pub fn of(config: &Config) -> Architecture {
+        match config.model_type.as_deref() {
+            Some("mpnet") => Architecture::MpNet,
+            _ => Architecture::Bert,
+        }
+    }
+}
+
+/// MPNet's attention bias: `table[bucket * heads + head]`.
+struct RelativeBias {
+    buckets: usize,
+    table: Vec<f32>,
+}
+
+/// Distance beyond which MPNet's relative positions share the last bucket.
+const RELATIVE_MAX_DISTANCE: usize = 128;
+
 pub struct NativeEncoder {
     hidden: usize,
     heads: usize,
@@ -42,6 +74,9 @@ pub struct NativeEncoder {
     act: HiddenAct,
     vocab: usize,
     positions: usize,
+    /// Row of the position table that a text's first token reads.
+    position_offset: usize,
+    relative_bias: Option<RelativeBias>,
     word_embeddings: Vec<f32>,
     position_embeddings: Vec<f32>,
     /// Row 0 of the token-type table (every token is of type 0).
@@ -108,6 +143,12 @@ impl Weights<'_> {
             .to_vec1::<f32>()
     }
 
+    /// The shape of tensor `name`, if the weights hold it.
+    fn shape(&self, name: &str) -> Option<Vec<usize>> {
+        let full = format!("{}{name}", self.prefix);
+        self.tensors.get(&full).ok().map(|v| v.shape().to_vec())
+    }
+
     /// A layer norm's scale and shift, under either naming convention.
     fn norm(&self, name: &str, size: usize) -> candle_core::Result<Norm> {
         let (gamma, beta) = if self
@@ -155,8 +196,8 @@ impl Weights<'_> {
 }
 
 impl NativeEncoder {
-    /// Loads a BERT model from safetensors bytes; the names may carry a
-    /// `bert.` (or `<model_type>.`) prefix. With `int8`, the dense layers
+    /// Loads a BERT or MPNet model from safetensors bytes; the names may
+    /// carry a `bert.` (or `<model_type>.`) prefix. With `int8`, the dense layers
     /// also keep 8-bit weights, for [`NativeEncoder::embed`]'s `int8` passes.
     pub fn load(
         safetensors: &[u8],
@@ -186,27 +227,35 @@ impl NativeEncoder {
                 config.num_attention_heads
             )));
         }
+        let architecture = Architecture::of(config);
         let load_layer = |i: usize| -> candle_core::Result<Layer> {
             let p = format!("encoder.layer.{i}");
-            let s = format!("{p}.attention.self");
+            let (q, k, v, o, norm) = match architecture {
+                Architecture::Bert => {
+                    let s = format!("{p}.attention.self");
+                    (
+                        format!("{s}.query"),
+                        format!("{s}.key"),
+                        format!("{s}.value"),
+                        format!("{p}.attention.output.dense"),
+                        format!("{p}.attention.output.LayerNorm"),
+                    )
+                }
+                Architecture::MpNet => {
+                    let s = format!("{p}.attention.attn");
+                    (
+                        format!("{s}.q"),
+                        format!("{s}.k"),
+                        format!("{s}.v"),
+                        format!("{s}.o"),
+                        format!("{p}.attention.LayerNorm"),
+                    )
+                }
+            };
             Ok(Layer {
-                qkv: weights.dense(
-                    &[
-                        &format!("{s}.query"),
-                        &format!("{s}.key"),
-                        &format!("{s}.value"),
-                    ],
-                    h,
-                    h,
-                    int8,
-                )?,
-                attention_output: weights.dense(
-                    &[&format!("{p}.attention.output.dense")],
-                    h,
-                    h,
-                    int8,
-                )?,
-                attention_norm: weights.norm(&format!("{p}.attention.output.LayerNorm"), h)?,
+                qkv: weights.dense(&[&q, &k, &v], h, h, int8)?,
+                attention_output: weights.dense(&[&o], h, h, int8)?,
+                attention_norm: weights.norm(&norm, h)?,
                 intermediate: weights.dense(
                     &[&format!("{p}.intermediate.dense")],
                     h,
@@ -253,10 +302,37 @@ impl NativeEncoder {
         })?;
         layers.sort_by_key(|(i, _)| *i);
         let layers: Vec<Layer> = layers.into_iter().map(|(_, layer)| layer).collect();
-        let token_types = weights.get(
-            "embeddings.token_type_embeddings.weight",
-            &[config.type_vocab_size, h],
-        )?;
+        let heads = config.num_attention_heads;
+        let (token_type, position_offset, relative_bias) = match architecture {
+            Architecture::Bert => {
+                let token_types = weights.get(
+                    "embeddings.token_type_embeddings.weight",
+                    &[config.type_vocab_size, h],
+                )?;
+                let row0 = token_types.get(..h).map_or(vec![0.0; h], <[f32]>::to_vec);
+                (row0, 0, None)
+            }
+            Architecture::MpNet => {
+                let name = "encoder.relative_attention_bias.weight";
+                let buckets = match weights.shape(name).as_deref() {
+                    Some(&[buckets, n]) if n == heads && buckets >= 4 => buckets,
+                    other => {
+                        return Err(candle_core::Error::Msg(format!(
+                            "{name} has shape {other:?}, expected [buckets, {heads}]"
+                        )));
+                    }
+                };
+                let table = weights.get(name, &[buckets, heads])?;
+                let bias = RelativeBias { buckets, table };
+                (vec![0.0; h], config.pad_token_id + 1, Some(bias))
+            }
+        };
+        if position_offset >= config.max_position_embeddings {
+            return Err(candle_core::Error::Msg(format!(
+                "padding id {} leaves none of {} positions",
+                config.pad_token_id, config.max_position_embeddings
+            )));
+        }
         Ok(NativeEncoder {
             hidden: h,
             heads: config.num_attention_heads,
@@ -264,14 +340,16 @@ impl NativeEncoder {
             eps: config.layer_norm_eps as f32,
             act: config.hidden_act,
             vocab: config.vocab_size,
-            positions: config.max_position_embeddings,
+            positions: config.max_position_embeddings - position_offset,
+            position_offset,
+            relative_bias,
             word_embeddings: weights
                 .get("embeddings.word_embeddings.weight", &[config.vocab_size, h])?,
             position_embeddings: weights.get(
                 "embeddings.position_embeddings.weight",
                 &[config.max_position_embeddings, h],
             )?,
-            token_type: token_types.get(..h).map_or(vec![0.0; h], <[f32]>::to_vec),
+            token_type,
             embedding_norm: weights.norm("embeddings.LayerNorm", h)?,
             layers,
         })
@@ -312,7 +390,8 @@ impl NativeEncoder {
         }
 
         // Word and token-type embeddings, then per text the positions
-        // 0..len (consecutive rows of their table) added in the norm's pass.
+        // (consecutive rows of their table, from `position_offset`) added in
+        // the norm's pass.
         let mut x = vec![0.0f32; tokens * h];
         for (out, &id) in x.chunks_exact_mut(h).zip(texts.iter().copied().flatten()) {
             let word = &self.word_embeddings[id as usize * h..(id as usize + 1) * h];
@@ -323,7 +402,8 @@ impl NativeEncoder {
         for &(start, len) in &spans {
             add_norm(
                 &mut x[start * h..(start + len) * h],
-                &self.position_embeddings[..len * h],
+                &self.position_embeddings
+                    [self.position_offset * h..(self.position_offset + len) * h],
                 &self.embedding_norm,
                 self.eps,
             );
@@ -415,6 +495,23 @@ impl NativeEncoder {
                         Parallelism::None,
                     );
                 }
+                if let Some(bias) = &self.relative_bias {
+                    // One bucket per distance `key - query`, -(len-1)..len.
+                    let by_distance: Vec<f32> = (1 - len as i64..len as i64)
+                        .map(|distance| {
+                            let bucket =
+                                relative_bucket(distance, bias.buckets, RELATIVE_MAX_DISTANCE);
+                            bias.table[bucket * self.heads + head]
+                        })
+                        .collect();
+                    for (query, row) in scores.chunks_exact_mut(len).enumerate() {
+                        // Distance `key - query` sits at `key - query + len - 1`.
+                        let from = len - 1 - query;
+                        for (s, b) in row.iter_mut().zip(&by_distance[from..from + len]) {
+                            *s += b;
+                        }
+                    }
+                }
                 for row in scores.chunks_exact_mut(len) {
                     softmax(row);
                 }
@@ -445,6 +542,25 @@ impl NativeEncoder {
                 }
             });
     }
+}
+
+/// MPNet's bucket for the distance `key - query` between two tokens: half
+/// the buckets for keys after the query, half for the rest; within a half,
+/// distances below a quarter of the buckets have one each, longer ones share
+/// buckets on a log scale up to `max_distance`, and beyond it the last. In
+/// f32, as the reference computes it (its integer cut lands on the same side
+/// at the exact boundaries, 32 and 64).
+fn relative_bucket(distance: i64, buckets: usize, max_distance: usize) -> usize {
+    let half = buckets / 2;
+    let side = if distance > 0 { half } else { 0 };
+    let n = distance.unsigned_abs() as usize;
+    let exact = half / 2;
+    if n < exact {
+        return side + n;
+    }
+    let scale = (max_distance as f64 / exact as f64).ln() as f32;
+    let log = (n as f32 / exact as f32).ln() / scale * (half - exact) as f32;
+    side + (exact + log as usize).min(half - 1)
 }
 
 /// Writes the transpose of `src` (`rows × cols`) into columns `at..at + rows`
@@ -695,6 +811,52 @@ fn erf(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_buckets_match_the_reference() {
+        // Where the reference's bucket changes, for distances -300..=300
+        // (transformers' MPNetEncoder.relative_position_bucket, 32 buckets,
+        // max distance 128): from each distance on, up to the next.
+        let changes: [(i64, usize); 31] = [
+            (-300, 15),
+            (-90, 14),
+            (-63, 13),
+            (-45, 12),
+            (-31, 11),
+            (-22, 10),
+            (-15, 9),
+            (-11, 8),
+            (-7, 7),
+            (-6, 6),
+            (-5, 5),
+            (-4, 4),
+            (-3, 3),
+            (-2, 2),
+            (-1, 1),
+            (0, 0),
+            (1, 17),
+            (2, 18),
+            (3, 19),
+            (4, 20),
+            (5, 21),
+            (6, 22),
+            (7, 23),
+            (8, 24),
+            (12, 25),
+            (16, 26),
+            (23, 27),
+            (32, 28),
+            (46, 29),
+            (64, 30),
+            (91, 31),
+        ];
+        for (i, &(from, bucket)) in changes.iter().enumerate() {
+            let to = changes.get(i + 1).map_or(300, |c| c.0 - 1);
+            for distance in from..=to {
+                assert_eq!(relative_bucket(distance, 32, 128), bucket, "{distance}");
+            }
+        }
+    }
 
     #[test]
     fn exp_matches_std() {
