@@ -57,10 +57,12 @@ impl Architecture {
     }
 }
 
-/// MPNet's attention bias: `table[bucket * heads + head]`.
+/// MPNet's attention bias: `table[bucket * heads + head]`, and the bucket
+/// of every distance `key - query` a text can have, -(positions-1) to
+/// positions-1 in order (computed once at load, not per head and layer).
 struct RelativeBias {
-    buckets: usize,
     table: Vec<f32>,
+    bucket: Vec<usize>,
 }
 
 /// Distance beyond which MPNet's relative positions share the last bucket.
@@ -323,7 +325,11 @@ impl NativeEncoder {
                     }
                 };
                 let table = weights.get(name, &[buckets, heads])?;
-                let bias = RelativeBias { buckets, table };
+                let longest = config.max_position_embeddings as i64;
+                let bucket = (1 - longest..longest)
+                    .map(|distance| relative_bucket(distance, buckets, RELATIVE_MAX_DISTANCE))
+                    .collect();
+                let bias = RelativeBias { table, bucket };
                 (vec![0.0; h], config.pad_token_id + 1, Some(bias))
             }
         };
@@ -462,9 +468,9 @@ impl NativeEncoder {
             .iter()
             .flat_map(|&(start, len)| (0..self.heads).map(move |head| (start, len, head)))
             .collect();
-        tasks
-            .par_iter()
-            .for_each_init(Vec::new, |scores: &mut Vec<f32>, &(start, len, head)| {
+        tasks.par_iter().for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(scores, by_distance): &mut (Vec<f32>, Vec<f32>), &(start, len, head)| {
                 scores.clear();
                 scores.resize(len * len, 0.0);
                 let base = qkv[start * 3 * h..].as_ptr();
@@ -496,14 +502,15 @@ impl NativeEncoder {
                     );
                 }
                 if let Some(bias) = &self.relative_bias {
-                    // One bucket per distance `key - query`, -(len-1)..len.
-                    let by_distance: Vec<f32> = (1 - len as i64..len as i64)
-                        .map(|distance| {
-                            let bucket =
-                                relative_bucket(distance, bias.buckets, RELATIVE_MAX_DISTANCE);
-                            bias.table[bucket * self.heads + head]
-                        })
-                        .collect();
+                    // This head's bias per distance `key - query`, -(len-1)..len;
+                    // distance 0 sits in the middle of `bucket`.
+                    let zero = (bias.bucket.len() - 1) / 2;
+                    by_distance.clear();
+                    by_distance.extend(
+                        bias.bucket[zero + 1 - len..zero + len]
+                            .iter()
+                            .map(|&bucket| bias.table[bucket * self.heads + head]),
+                    );
                     for (query, row) in scores.chunks_exact_mut(len).enumerate() {
                         // Distance `key - query` sits at `key - query + len - 1`.
                         let from = len - 1 - query;
@@ -540,7 +547,8 @@ impl NativeEncoder {
                         Parallelism::None,
                     );
                 }
-            });
+            },
+        );
     }
 }
 
