@@ -55,9 +55,11 @@ fn tok_err(e: impl std::fmt::Display) -> EmbedError {
 
 impl BertEmbedder {
     /// Loads the model with the native encoder, or with candle when a GPU
-    /// is available to it.
+    /// is available to it and candle runs the architecture (BERT; MPNet
+    /// runs on the native encoder only, so it stays on the CPU).
     pub fn load(files: &ModelFiles, precision: Precision) -> Result<BertEmbedder, EmbedError> {
-        let device = pick_device();
+        let bert = Architecture::of(&read_config(&files.config)?) == Architecture::Bert;
+        let device = if bert { pick_device() } else { Device::Cpu };
         let engine = if device.is_cpu() {
             Engine::Native
         } else {
