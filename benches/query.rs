@@ -10,7 +10,8 @@
 //! start-up of `serve --snapshot <file>` (unpacking included).
 //!
 //! `TWINMCP_MODEL=<model> TWINMCP_BENCH_DATA=<data dir> TWINMCP_BENCH_LIBRARY=/org/lib cargo bench --bench query`
-//! (`TWINMCP_PRECISION=f32|int8|auto` as for `serve`; default auto).
+//! (`TWINMCP_PRECISION=f32|int8|auto` as for `serve`; default auto;
+//! `TWINMCP_LENGTH_WEIGHT` as `serve --length-weight`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -66,7 +67,12 @@ fn main() {
     });
     println!("precision {precision:?}");
     let slot = ModelSlot::new(model, data.models_dir()).with_precision(precision);
-    let engine = Engine::open(&data, slot).unwrap();
+    let mut engine = Engine::open(&data, slot).unwrap();
+    // As `serve --length-weight` (0 turns the length prior off).
+    if let Ok(weight) = std::env::var("TWINMCP_LENGTH_WEIGHT") {
+        engine.length_weight = weight.parse().expect("TWINMCP_LENGTH_WEIGHT is a number");
+    }
+    println!("length weight {}", engine.length_weight);
     let lib = engine
         .libraries()
         .unwrap()

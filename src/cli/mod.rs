@@ -99,6 +99,11 @@ pub struct RankingArgs {
     /// (`pub(crate)`, private), so that public items come first
     #[arg(long, env = "TWINMCP_INTERNAL_WEIGHT", default_value_t = 0.8)]
     pub internal_weight: f32,
+    /// Exponent of the section-length prior: scores are multiplied by
+    /// (tokens / 300)^weight, so that a documented item with its parameters
+    /// and examples is not outranked by a short helper (0 turns it off)
+    #[arg(long, env = "TWINMCP_LENGTH_WEIGHT", default_value_t = crate::search::LENGTH_WEIGHT)]
+    pub length_weight: f32,
     /// Weighted fusion's alpha for questions that name no API and paste no
     /// message [default: --alpha]
     #[arg(long, env = "TWINMCP_TASK_ALPHA")]
