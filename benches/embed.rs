@@ -7,8 +7,9 @@
 //! by default; `TWINMCP_BENCH_ENGINE=candle` measures candle's `BertModel`.
 //!
 //! `TWINMCP_MODEL=<model dir> cargo bench --bench embed`; every figure for
-//! f32 and for 8-bit weights (`Precision::Int8`), then the cosine between
-//! the two. `TWINMCP_BENCH_QUERIES_ONLY=1` stops after the query latency.
+//! f32, for 8-bit weights (`Precision::Int8`) and, where the CPU has AVX-512
+//! BF16, for bfloat16 (`Precision::Bf16`), then the cosine of each to f32.
+//! `TWINMCP_BENCH_QUERIES_ONLY=1` stops after the query latency.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -68,26 +69,34 @@ fn main() {
     };
     let f32_model = BertEmbedder::load_with(&files, engine, Precision::F32).expect("model loads");
     let int8_model = BertEmbedder::load_with(&files, engine, Precision::Int8).expect("model loads");
+    // bfloat16 where the CPU has AVX-512 BF16 (elsewhere it would be f32 again).
+    let bf16_model = Precision::Bf16
+        .available()
+        .then(|| BertEmbedder::load_with(&files, engine, Precision::Bf16).expect("model loads"));
     println!("== {threads} thread(s), {engine:?} encoder");
 
     let peak = matmul_peak();
-    for (precision, embedder) in [("f32", &f32_model), ("int8", &int8_model)] {
+    let mut reduced = vec![("int8", &int8_model)];
+    reduced.extend(bf16_model.as_ref().map(|m| ("bf16", m)));
+    for (precision, embedder) in [("f32", &f32_model)].into_iter().chain(reduced.clone()) {
         println!("-- {precision}");
         throughput(embedder, peak);
     }
     if std::env::var_os("TWINMCP_BENCH_QUERIES_ONLY").is_none() {
-        agreement(&f32_model, &int8_model);
+        for (precision, embedder) in reduced {
+            agreement(precision, &f32_model, embedder);
+        }
     }
 }
 
-/// Cosine between the f32 and 8-bit vectors of the same texts: queries,
-/// and real chunks when `TWINMCP_BENCH_CORPUS` is set.
-fn agreement(f32_model: &BertEmbedder, int8_model: &BertEmbedder) {
+/// Cosine between the f32 and reduced-precision vectors of the same texts:
+/// queries, and real chunks when `TWINMCP_BENCH_CORPUS` is set.
+fn agreement(precision: &str, f32_model: &BertEmbedder, int8_model: &BertEmbedder) {
     let cosine = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
     let report = |what: &str, mut cos: Vec<f32>| {
         cos.sort_by(f32::total_cmp);
         println!(
-            "int8 vs f32 cosine, {what} ({}): min {:.5}, median {:.5}",
+            "{precision} vs f32 cosine, {what} ({}): min {:.5}, median {:.5}",
             cos.len(),
             cos[0],
             cos[cos.len() / 2]

@@ -463,7 +463,7 @@ fn precisions_share_one_index_and_a_bad_one_is_named() {
     );
     assert!(out.contains("indexed /local/lanternfish"), "{out}");
     let mut firsts = Vec::new();
-    for precision in ["f32", "int8", "auto"] {
+    for precision in ["f32", "int8", "bf16", "auto"] {
         let answer: Value = serde_json::from_str(&twinmcp_ok(
             &data,
             &[
@@ -486,7 +486,10 @@ fn precisions_share_one_index_and_a_bad_one_is_named() {
     let bad = twinmcp(&data, &["--precision", "fp8", "list"]);
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);
-    assert!(err.contains("fp8") && err.contains("int8"), "{err}");
+    assert!(
+        err.contains("fp8") && err.contains("int8") && err.contains("bf16"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -149,6 +149,41 @@ fn int8_weights_agree_with_f32_and_auto_uses_them_for_queries_only() {
     }
 }
 
+/// bfloat16 where the CPU has AVX-512 BF16: vectors within a cosine of
+/// 0.9999 of f32 (far inside `INT8_AGREEMENT`), for passages and queries,
+/// one query alone as in a batch; elsewhere exactly the f32 vectors.
+#[test]
+fn bf16_agrees_with_f32_where_the_cpu_has_it_and_is_f32_elsewhere() {
+    let f32 = embedder();
+    let bf16 = load(Engine::Native, Precision::Bf16);
+    let owned = mixed_texts();
+    let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let exact = f32.embed_passages(&texts).unwrap();
+    let rounded = bf16.embed_passages(&texts).unwrap();
+    if !Precision::Bf16.available() {
+        assert_eq!(rounded, exact, "without AVX-512 BF16, bf16 computes in f32");
+        return;
+    }
+    let mut worst = 1.0f32;
+    for ((text, x), y) in texts.iter().zip(&exact).zip(&rounded) {
+        let c = cosine(x, y);
+        assert!(c >= 0.9999, "{text:?}: cosine {c}");
+        assert!(x != y, "{text:?}: bfloat16 was not used");
+        worst = worst.min(c);
+    }
+    eprintln!("least cosine bf16 vs f32: {worst}");
+    let queries = [
+        "how do I retry a failing job",
+        "stop a task after 5 seconds",
+    ];
+    let together = bf16.embed_queries(&queries).unwrap();
+    for (q, v) in queries.iter().zip(&together) {
+        let alone = bf16.embed_query(q).unwrap();
+        assert!(cosine(&alone, v) > 0.9999, "{q}");
+        assert!(cosine(&alone, &f32.embed_query(q).unwrap()) > 0.9999, "{q}");
+    }
+}
+
 fn has_avx2_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {

@@ -33,7 +33,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "TWINMCP_MODEL", value_name = "DIR")]
     pub model: Option<PathBuf>,
     /// Arithmetic of the embedding model: auto uses 8-bit weights for
-    /// queries where the CPU has AVX2 and FMA, f32 for passages
+    /// queries where the CPU has AVX2 and FMA, f32 for passages; bf16 needs
+    /// AVX-512 BF16 (f32 elsewhere)
     #[arg(long, global = true, env = "TWINMCP_PRECISION", value_enum, default_value_t = Precision::Auto)]
     pub precision: Precision,
     /// More logging on stderr (-v info, -vv debug); TWINMCP_LOG overrides
@@ -156,6 +157,9 @@ impl Context {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let root = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+    if !cli.precision.available() {
+        tracing::warn!("--precision bf16 needs a CPU with AVX-512 BF16; this one computes in f32");
+    }
     let context = Context {
         data: DataDir::open(&root)?,
         model: cli.model.clone(),

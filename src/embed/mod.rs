@@ -1,6 +1,7 @@
 //! Sentence embeddings: the [`Embedder`] trait and its candle BERT model.
 
 mod bert;
+mod bf16;
 mod int8;
 mod model;
 mod native;
@@ -15,43 +16,53 @@ pub use model::{
 /// Arithmetic of the native encoder's dense layers (`--precision`).
 ///
 /// 8-bit weights change vectors by a cosine of at most
-/// [`INT8_AGREEMENT`] from f32 (tested), close enough that vectors of either
-/// precision are searched together: the fingerprint does not change.
+/// [`INT8_AGREEMENT`] from f32 (tested), and bfloat16 by less, close enough
+/// that vectors of any precision are searched together: the fingerprint
+/// does not change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Precision {
     /// f32 everywhere.
     F32,
     /// 8-bit weights for queries and passages.
     Int8,
+    /// bfloat16 weights and activations (f32 sums) for queries and
+    /// passages, on CPUs with AVX-512 BF16; f32 elsewhere.
+    Bf16,
     /// 8-bit weights for queries, where the CPU has AVX2 and FMA (a query's
     /// pass is bound by reading the weights; 8 bits read a quarter as
-    /// much); f32 for passages, where this CPU has no faster arithmetic
-    /// than f32 (no AVX-512 VNNI/BF16 or AMX kernels are built).
+    /// much); f32 for passages.
     #[default]
     Auto,
 }
 
-/// The least cosine between a text's 8-bit and f32 vectors, for which the
-/// two precisions share one model fingerprint.
+/// The least cosine between a text's reduced-precision (8-bit or bfloat16)
+/// and f32 vectors, for which the precisions share one model fingerprint.
 pub const INT8_AGREEMENT: f32 = 0.99;
 
 impl Precision {
-    /// Whether the encoder keeps 8-bit weights at all.
-    fn loads_int8(self) -> bool {
+    /// The reduced-precision weights the encoder keeps, if any.
+    fn loads(self) -> Option<native::Reduced> {
         match self {
-            Precision::F32 => false,
-            Precision::Int8 => true,
-            Precision::Auto => int8::has_kernel(),
+            Precision::F32 => None,
+            Precision::Int8 => Some(native::Reduced::Int8),
+            Precision::Bf16 => bf16::has_kernel().then_some(native::Reduced::Bf16),
+            Precision::Auto => int8::has_kernel().then_some(native::Reduced::Int8),
         }
     }
 
-    /// Whether queries (`true`) or passages (`false`) run on 8-bit weights.
-    fn int8_for(self, queries: bool) -> bool {
+    /// Whether queries (`true`) or passages (`false`) run on the reduced
+    /// weights.
+    fn reduced_for(self, queries: bool) -> bool {
         match self {
             Precision::F32 => false,
-            Precision::Int8 => true,
-            Precision::Auto => queries && int8::has_kernel(),
+            Precision::Int8 | Precision::Bf16 => self.loads().is_some(),
+            Precision::Auto => queries && self.loads().is_some(),
         }
+    }
+
+    /// Whether this CPU runs `self` as asked (bf16 needs AVX-512 BF16).
+    pub fn available(self) -> bool {
+        self != Precision::Bf16 || bf16::has_kernel()
     }
 }
 

@@ -34,6 +34,7 @@ use candle_transformers::models::bert::{Config, HiddenAct};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
+use super::bf16::Bf16Weights;
 use super::int8::Int8Weights;
 use super::model::Pooling;
 
@@ -96,6 +97,18 @@ struct Dense {
     outputs: usize,
     /// The same weights in 8 bits, where the encoder was loaded for them.
     int8: Option<Int8Weights>,
+    /// The same weights in bfloat16, where the encoder was loaded for them.
+    bf16: Option<Bf16Weights>,
+}
+
+/// Reduced-precision weights a [`NativeEncoder`] keeps beside f32, for the
+/// passes [`NativeEncoder::embed`] runs `reduced`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduced {
+    /// 8-bit weights, one scale per output, multiplied in f32.
+    Int8,
+    /// bfloat16 weights and activations, multiplied with f32 sums.
+    Bf16,
 }
 
 struct Norm {
@@ -175,7 +188,7 @@ impl Weights<'_> {
         names: &[&str],
         inputs: usize,
         outputs: usize,
-        int8: bool,
+        reduced: Option<Reduced>,
     ) -> candle_core::Result<Dense> {
         let total = outputs * names.len();
         let mut weight = vec![0.0; inputs * total];
@@ -186,8 +199,11 @@ impl Weights<'_> {
             bias.extend(self.get(&format!("{name}.bias"), &[outputs])?);
         }
         Ok(Dense {
-            int8: int8
+            int8: (reduced == Some(Reduced::Int8))
                 .then(|| Int8Weights::quantize(&weight, inputs, total))
+                .flatten(),
+            bf16: (reduced == Some(Reduced::Bf16))
+                .then(|| Bf16Weights::round(&weight, inputs, total))
                 .flatten(),
             weight,
             bias,
@@ -199,12 +215,13 @@ impl Weights<'_> {
 
 impl NativeEncoder {
     /// Loads a BERT or MPNet model from safetensors bytes; the names may
-    /// carry a `bert.` (or `<model_type>.`) prefix. With `int8`, the dense layers
-    /// also keep 8-bit weights, for [`NativeEncoder::embed`]'s `int8` passes.
+    /// carry a `bert.` (or `<model_type>.`) prefix. With `reduced`, the dense
+    /// layers also keep those weights, for [`NativeEncoder::embed`]'s
+    /// `reduced` passes.
     pub fn load(
         safetensors: &[u8],
         config: &Config,
-        int8: bool,
+        reduced: Option<Reduced>,
     ) -> candle_core::Result<NativeEncoder> {
         let tensors = candle_core::safetensors::SliceSafetensors::new(safetensors)?;
         let mut prefixes = vec![String::new(), "bert.".to_owned()];
@@ -255,20 +272,20 @@ impl NativeEncoder {
                 }
             };
             Ok(Layer {
-                qkv: weights.dense(&[&q, &k, &v], h, h, int8)?,
-                attention_output: weights.dense(&[&o], h, h, int8)?,
+                qkv: weights.dense(&[&q, &k, &v], h, h, reduced)?,
+                attention_output: weights.dense(&[&o], h, h, reduced)?,
                 attention_norm: weights.norm(&norm, h)?,
                 intermediate: weights.dense(
                     &[&format!("{p}.intermediate.dense")],
                     h,
                     config.intermediate_size,
-                    int8,
+                    reduced,
                 )?,
                 output: weights.dense(
                     &[&format!("{p}.output.dense")],
                     config.intermediate_size,
                     h,
-                    int8,
+                    reduced,
                 )?,
                 output_norm: weights.norm(&format!("{p}.output.LayerNorm"), h)?,
             })
@@ -362,14 +379,14 @@ impl NativeEncoder {
     }
 
     /// Encodes texts given as token ids (special tokens included, already
-    /// truncated) and pools each into one vector; `int8`: with the 8-bit
-    /// weights where the encoder has them.
+    /// truncated) and pools each into one vector; `reduced`: with the
+    /// reduced-precision weights where the encoder has them.
     pub fn embed(
         &self,
         texts: &[&[u32]],
         pooling: Pooling,
         normalize: bool,
-        int8: bool,
+        reduced: bool,
     ) -> candle_core::Result<Vec<Vec<f32>>> {
         let h = self.hidden;
         let mut spans = Vec::with_capacity(texts.len());
@@ -420,13 +437,13 @@ impl NativeEncoder {
         let mut projected = vec![0.0f32; tokens * h];
         let mut inner = vec![0.0f32; tokens * self.intermediate];
         for layer in &self.layers {
-            dense(&x, &layer.qkv, &mut qkv, int8);
+            dense(&x, &layer.qkv, &mut qkv, reduced);
             self.attention(&qkv, &spans, &mut context);
-            dense(&context, &layer.attention_output, &mut projected, int8);
+            dense(&context, &layer.attention_output, &mut projected, reduced);
             add_norm(&mut x, &projected, &layer.attention_norm, self.eps);
-            dense(&x, &layer.intermediate, &mut inner, int8);
+            dense(&x, &layer.intermediate, &mut inner, reduced);
             activate(&mut inner, self.act);
-            dense(&inner, &layer.output, &mut projected, int8);
+            dense(&inner, &layer.output, &mut projected, reduced);
             add_norm(&mut x, &projected, &layer.output_norm, self.eps);
         }
 
@@ -593,10 +610,15 @@ struct SharedMut(*mut f32);
 unsafe impl Sync for SharedMut {}
 
 /// `output = input · weight + bias`, row by row; with the 8-bit weights
-/// when `int8` and the layer has them.
-fn dense(input: &[f32], layer: &Dense, output: &mut [f32], int8: bool) {
-    if let Some(weights) = layer.int8.as_ref().filter(|_| int8) {
-        return weights.dense(input, &layer.bias, output);
+/// or with its reduced-precision weights when `reduced` and it has them.
+fn dense(input: &[f32], layer: &Dense, output: &mut [f32], reduced: bool) {
+    if reduced {
+        if let Some(weights) = &layer.int8 {
+            return weights.dense(input, &layer.bias, output);
+        }
+        if let Some(weights) = &layer.bf16 {
+            return weights.dense(input, &layer.bias, output);
+        }
     }
     let rows = input.len() / layer.inputs;
     debug_assert_eq!(output.len(), rows * layer.outputs);
