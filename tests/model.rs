@@ -112,7 +112,7 @@ fn paraphrases_are_closer_than_unrelated_text() {
 }
 
 #[test]
-fn int8_weights_agree_with_f32_and_auto_uses_them_for_queries_only() {
+fn int8_weights_agree_with_f32_and_auto_uses_them_for_queries_only_and_bf16_for_passages() {
     let f32 = embedder();
     let int8 = load(Engine::Native, Precision::Int8);
     let auto = load(Engine::Native, Precision::Auto);
@@ -129,9 +129,16 @@ fn int8_weights_agree_with_f32_and_auto_uses_them_for_queries_only() {
         worst = worst.min(c);
     }
     eprintln!("least cosine int8 vs f32: {worst}");
-    // Auto: passages in f32, queries as with 8-bit weights (where the CPU
-    // has AVX2 and FMA), one at a time or together.
-    assert_eq!(auto.embed_passages(&texts).unwrap(), exact);
+    // Auto: passages in f32 (bfloat16 where the CPU has AVX-512 BF16),
+    // queries as with 8-bit weights (where it has AVX2 and FMA), one at a
+    // time or together.
+    let passages = auto.embed_passages(&texts).unwrap();
+    if Precision::Bf16.available() {
+        let bf16 = load(Engine::Native, Precision::Bf16);
+        assert_eq!(passages, bf16.embed_passages(&texts).unwrap());
+    } else {
+        assert_eq!(passages, exact);
+    }
     let queries = [
         "how do I retry a failing job",
         "stop a task after 5 seconds",

@@ -33,8 +33,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "TWINMCP_MODEL", value_name = "DIR")]
     pub model: Option<PathBuf>,
     /// Arithmetic of the embedding model: auto uses 8-bit weights for
-    /// queries where the CPU has AVX2 and FMA, f32 for passages; bf16 needs
-    /// AVX-512 BF16 (f32 elsewhere)
+    /// queries where the CPU has AVX2 and FMA, and bfloat16 for passages
+    /// where it has AVX-512 BF16 (else f32); bf16 needs AVX-512 BF16 (f32
+    /// elsewhere)
     #[arg(long, global = true, env = "TWINMCP_PRECISION", value_enum, default_value_t = Precision::Auto)]
     pub precision: Precision,
     /// More logging on stderr (-v info, -vv debug); TWINMCP_LOG overrides

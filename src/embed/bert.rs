@@ -99,7 +99,7 @@ impl BertEmbedder {
             Engine::Native => Encoder::Native(NativeEncoder::load(
                 &files.weights,
                 &config,
-                precision.loads(),
+                &precision.loads(),
             )?),
             Engine::Candle => {
                 let vb = VarBuilder::from_slice_safetensors(&files.weights, DType::F32, &device)?;
@@ -173,7 +173,7 @@ impl BertEmbedder {
                     &ids,
                     self.manifest.pooling,
                     self.manifest.normalize,
-                    self.precision.reduced_for(queries),
+                    self.precision.arithmetic(queries),
                 )?);
             }
             Encoder::Candle(model) => model,

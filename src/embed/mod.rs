@@ -30,7 +30,8 @@ pub enum Precision {
     Bf16,
     /// 8-bit weights for queries, where the CPU has AVX2 and FMA (a query's
     /// pass is bound by reading the weights; 8 bits read a quarter as
-    /// much); f32 for passages.
+    /// much); bfloat16 for passages where the CPU has AVX-512 BF16 (they
+    /// are bound by arithmetic), else f32.
     #[default]
     Auto,
 }
@@ -40,23 +41,30 @@ pub enum Precision {
 pub const INT8_AGREEMENT: f32 = 0.99;
 
 impl Precision {
-    /// The reduced-precision weights the encoder keeps, if any.
-    fn loads(self) -> Option<native::Reduced> {
-        match self {
-            Precision::F32 => None,
-            Precision::Int8 => Some(native::Reduced::Int8),
-            Precision::Bf16 => bf16::has_kernel().then_some(native::Reduced::Bf16),
-            Precision::Auto => int8::has_kernel().then_some(native::Reduced::Int8),
-        }
+    /// The reduced-precision weights the encoder keeps.
+    fn loads(self) -> Vec<native::Reduced> {
+        [false, true]
+            .into_iter()
+            .filter_map(|queries| self.arithmetic(queries))
+            .fold(Vec::new(), |mut all, r| {
+                if !all.contains(&r) {
+                    all.push(r);
+                }
+                all
+            })
     }
 
-    /// Whether queries (`true`) or passages (`false`) run on the reduced
-    /// weights.
-    fn reduced_for(self, queries: bool) -> bool {
+    /// The arithmetic of queries (`true`) or passages (`false`); `None`: f32.
+    /// `auto` takes 8-bit weights for queries where the CPU has AVX2 and
+    /// FMA, and bfloat16 for passages where it has AVX-512 BF16.
+    fn arithmetic(self, queries: bool) -> Option<native::Reduced> {
+        use native::Reduced;
         match self {
-            Precision::F32 => false,
-            Precision::Int8 | Precision::Bf16 => self.loads().is_some(),
-            Precision::Auto => queries && self.loads().is_some(),
+            Precision::F32 => None,
+            Precision::Int8 => Some(Reduced::Int8),
+            Precision::Bf16 => bf16::has_kernel().then_some(Reduced::Bf16),
+            Precision::Auto if queries => int8::has_kernel().then_some(Reduced::Int8),
+            Precision::Auto => bf16::has_kernel().then_some(Reduced::Bf16),
         }
     }
 

@@ -102,7 +102,7 @@ struct Dense {
 }
 
 /// Reduced-precision weights a [`NativeEncoder`] keeps beside f32, for the
-/// passes [`NativeEncoder::embed`] runs `reduced`.
+/// passes [`NativeEncoder::embed`] runs in that arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reduced {
     /// 8-bit weights, one scale per output, multiplied in f32.
@@ -188,7 +188,7 @@ impl Weights<'_> {
         names: &[&str],
         inputs: usize,
         outputs: usize,
-        reduced: Option<Reduced>,
+        reduced: &[Reduced],
     ) -> candle_core::Result<Dense> {
         let total = outputs * names.len();
         let mut weight = vec![0.0; inputs * total];
@@ -199,10 +199,12 @@ impl Weights<'_> {
             bias.extend(self.get(&format!("{name}.bias"), &[outputs])?);
         }
         Ok(Dense {
-            int8: (reduced == Some(Reduced::Int8))
+            int8: reduced
+                .contains(&Reduced::Int8)
                 .then(|| Int8Weights::quantize(&weight, inputs, total))
                 .flatten(),
-            bf16: (reduced == Some(Reduced::Bf16))
+            bf16: reduced
+                .contains(&Reduced::Bf16)
                 .then(|| Bf16Weights::round(&weight, inputs, total))
                 .flatten(),
             weight,
@@ -215,13 +217,13 @@ impl Weights<'_> {
 
 impl NativeEncoder {
     /// Loads a BERT or MPNet model from safetensors bytes; the names may
-    /// carry a `bert.` (or `<model_type>.`) prefix. With `reduced`, the dense
-    /// layers also keep those weights, for [`NativeEncoder::embed`]'s
-    /// `reduced` passes.
+    /// carry a `bert.` (or `<model_type>.`) prefix. The dense layers also keep
+    /// the weights of each of `reduced`, for [`NativeEncoder::embed`]'s passes
+    /// in that arithmetic.
     pub fn load(
         safetensors: &[u8],
         config: &Config,
-        reduced: Option<Reduced>,
+        reduced: &[Reduced],
     ) -> candle_core::Result<NativeEncoder> {
         let tensors = candle_core::safetensors::SliceSafetensors::new(safetensors)?;
         let mut prefixes = vec![String::new(), "bert.".to_owned()];
@@ -379,14 +381,14 @@ impl NativeEncoder {
     }
 
     /// Encodes texts given as token ids (special tokens included, already
-    /// truncated) and pools each into one vector; `reduced`: with the
-    /// reduced-precision weights where the encoder has them.
+    /// truncated) and pools each into one vector; `reduced`: with those
+    /// weights where the encoder has them (f32 where it does not).
     pub fn embed(
         &self,
         texts: &[&[u32]],
         pooling: Pooling,
         normalize: bool,
-        reduced: bool,
+        reduced: Option<Reduced>,
     ) -> candle_core::Result<Vec<Vec<f32>>> {
         let h = self.hidden;
         let mut spans = Vec::with_capacity(texts.len());
@@ -610,15 +612,16 @@ struct SharedMut(*mut f32);
 unsafe impl Sync for SharedMut {}
 
 /// `output = input · weight + bias`, row by row; with the 8-bit weights
-/// or with its reduced-precision weights when `reduced` and it has them.
-fn dense(input: &[f32], layer: &Dense, output: &mut [f32], reduced: bool) {
-    if reduced {
-        if let Some(weights) = &layer.int8 {
+/// or with the `reduced` weights where the layer has them.
+fn dense(input: &[f32], layer: &Dense, output: &mut [f32], reduced: Option<Reduced>) {
+    match (reduced, &layer.int8, &layer.bf16) {
+        (Some(Reduced::Int8), Some(weights), _) => {
             return weights.dense(input, &layer.bias, output);
         }
-        if let Some(weights) = &layer.bf16 {
+        (Some(Reduced::Bf16), _, Some(weights)) => {
             return weights.dense(input, &layer.bias, output);
         }
+        _ => {}
     }
     let rows = input.len() / layer.inputs;
     debug_assert_eq!(output.len(), rows * layer.outputs);
