@@ -234,10 +234,19 @@ fn an_interrupted_index_leaves_the_previous_index_queryable() {
         &data,
         &["index", big.to_str().unwrap(), "--id", "/acme/fish"],
     );
-    // Enough new text that embedding takes seconds.
+    // Enough new text that embedding takes seconds, even with bfloat16
+    // passages (`auto` on a CPU with AVX-512 BF16).
     for i in 0..300 {
+        let detail: String = (0..12)
+            .map(|n| {
+                format!(
+                    "Knob {i} setting {n} changes how the cache of table {n} keeps rows \
+                     for page {i}, and its default suits most deployments. "
+                )
+            })
+            .collect();
         let text = format!(
-            "# Page {i}\n\n## Topic {i}\n\nPage {i} explains configuration knob number {i} in detail.\n"
+            "# Page {i}\n\n## Topic {i}\n\nPage {i} explains configuration knob number {i} in detail.\n\n{detail}\n"
         );
         std::fs::write(big.join(format!("docs/page{i}.md")), text).unwrap();
     }
