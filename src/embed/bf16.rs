@@ -18,6 +18,8 @@
 
 use rayon::prelude::*;
 
+use super::native::SharedMut;
+
 /// Outputs per panel: one 16-lane f32 register of sums.
 pub const PANEL: usize = 16;
 /// Rows of the input multiplied together against one panel.
@@ -108,22 +110,28 @@ impl Bf16Weights {
             .collect();
         let kernel = has_kernel();
         let panels = self.outputs / PANEL;
+        // Panels `first..last` over rows `x`, into the buffer at `out`.
+        // SAFETY (callers): `out` points at row 0 of `x.len() / pairs` rows
+        // of `outputs`, and no other task writes those panels' columns there.
+        let panels_over = |first: usize, last: usize, x: &[u32], out: *mut f32| unsafe {
+            product(
+                x,
+                pairs,
+                &self.weights[first * pairs * PANEL * 2..],
+                &bias[first * PANEL..last * PANEL],
+                out.add(first * PANEL),
+                self.outputs,
+                kernel,
+            )
+        };
         let block = |first: usize, out: &mut [f32]| {
             let n = out.len() / self.outputs;
-            let x = &rounded[first * pairs..(first + n) * pairs];
-            // SAFETY: `out` holds `n` rows of `outputs`, every panel's
-            // columns in each.
-            unsafe {
-                product(
-                    x,
-                    pairs,
-                    &self.weights,
-                    bias,
-                    out.as_mut_ptr(),
-                    self.outputs,
-                    kernel,
-                )
-            };
+            panels_over(
+                0,
+                panels,
+                &rounded[first * pairs..(first + n) * pairs],
+                out.as_mut_ptr(),
+            );
         };
         let threads = rayon::current_num_threads();
         let parallel = threads > 1 && rows * self.inputs * self.outputs >= PARALLEL_WORK;
@@ -134,7 +142,7 @@ impl Bf16Weights {
                 .for_each(|(b, out)| block(b * ROW_BLOCK, out));
         } else if parallel {
             // Few rows (a query): runs of panels split between threads.
-            let out = SharedOut(output.as_mut_ptr());
+            let out = SharedMut(output.as_mut_ptr());
             let per_task = panels.div_ceil(threads).next_multiple_of(GROUP);
             (0..panels.div_ceil(per_task))
                 .into_par_iter()
@@ -142,20 +150,9 @@ impl Bf16Weights {
                     let first = task * per_task;
                     let last = (first + per_task).min(panels);
                     let out = &out;
-                    // SAFETY: each task writes the columns of its own run of
-                    // panels, in rows `0..rows` of `output` (`rows × outputs`),
-                    // which no other task writes.
-                    unsafe {
-                        product(
-                            &rounded,
-                            pairs,
-                            &self.weights[first * pairs * PANEL * 2..],
-                            &bias[first * PANEL..last * PANEL],
-                            out.0.add(first * PANEL),
-                            self.outputs,
-                            kernel,
-                        )
-                    };
+                    // Each task writes the columns of its own run of panels,
+                    // in rows `0..rows` of `output`, which no other task writes.
+                    panels_over(first, last, &rounded, out.0);
                 });
         } else {
             for (b, out) in output.chunks_mut(ROW_BLOCK * self.outputs).enumerate() {
@@ -164,11 +161,6 @@ impl Bf16Weights {
         }
     }
 }
-
-/// The output buffer, shared by panel tasks that write disjoint columns.
-struct SharedOut(*mut f32);
-// SAFETY: see `Bf16Weights::dense`: tasks write disjoint elements.
-unsafe impl Sync for SharedOut {}
 
 /// `out[r · stride + j] = bias[j] + Σ_k x[r][k] · w[k][j]` for every row `r`
 /// of `x` (rows of `pairs` rounded pairs) and the columns `j` of a run of

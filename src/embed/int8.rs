@@ -15,6 +15,8 @@
 
 use rayon::prelude::*;
 
+use super::native::SharedMut;
+
 /// Outputs per panel: two 8-lane AVX registers.
 pub const PANEL: usize = 16;
 /// Rows of the input multiplied together against one panel.
@@ -78,7 +80,7 @@ impl Int8Weights {
         let rows = input.len() / self.inputs;
         debug_assert_eq!(output.len(), rows * self.outputs);
         let panels = self.outputs / PANEL;
-        let out = SharedOut(output.as_mut_ptr());
+        let out = SharedMut(output.as_mut_ptr());
         let run = |panel: usize| {
             let weights = &self.weights[panel * self.inputs * PANEL..][..self.inputs * PANEL];
             let at = panel * PANEL;
@@ -119,11 +121,6 @@ struct Tail<'a> {
     bias: &'a [f32],
     scale: &'a [f32],
 }
-
-/// The output buffer, shared by panel tasks that write disjoint columns.
-struct SharedOut(*mut f32);
-// SAFETY: see `Int8Weights::dense`: tasks write disjoint elements.
-unsafe impl Sync for SharedOut {}
 
 /// `out[r][j] = bias[j] + scale[j] · Σ_k input[r][k] · panel[k][j]` for every
 /// row `r` of `input` (rows of `inputs`) and the `PANEL` lanes `j`.

@@ -43,15 +43,12 @@ pub const INT8_AGREEMENT: f32 = 0.99;
 impl Precision {
     /// The reduced-precision weights the encoder keeps.
     fn loads(self) -> Vec<native::Reduced> {
-        [false, true]
+        let mut all: Vec<_> = [self.arithmetic(true), self.arithmetic(false)]
             .into_iter()
-            .filter_map(|queries| self.arithmetic(queries))
-            .fold(Vec::new(), |mut all, r| {
-                if !all.contains(&r) {
-                    all.push(r);
-                }
-                all
-            })
+            .flatten()
+            .collect();
+        all.dedup();
+        all
     }
 
     /// The arithmetic of queries (`true`) or passages (`false`); `None`: f32.

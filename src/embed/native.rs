@@ -606,9 +606,11 @@ fn transpose_into(src: &[f32], rows: usize, cols: usize, dst: &mut [f32], width:
     }
 }
 
-/// A pointer that attention tasks share to write disjoint parts of one buffer.
-struct SharedMut(*mut f32);
-// SAFETY: the tasks holding it write disjoint elements (see `attention`).
+/// A pointer that parallel tasks share to write disjoint parts of one
+/// buffer (attention's heads, the panels of an 8-bit or bf16 layer).
+pub(super) struct SharedMut(pub(super) *mut f32);
+// SAFETY: the tasks holding it write disjoint elements (see `attention`,
+// `Int8Weights::dense` and `Bf16Weights::dense`).
 unsafe impl Sync for SharedMut {}
 
 /// `output = input · weight + bias`, row by row; with the 8-bit weights

@@ -405,11 +405,7 @@ impl Engine {
                     hit.score *= internal_weight;
                 }
             }
-            hits.sort_by(|a, b| {
-                b.score
-                    .total_cmp(&a.score)
-                    .then(a.chunk.id.cmp(&b.chunk.id))
-            });
+            sort_hits(&mut hits);
         }
         if let (Some(vectors), Some(q)) = (open.vectors.as_ref(), embedded_vec.as_ref()) {
             // A cosine's weight in the fused score (vector mode ranks raw cosines).
@@ -754,6 +750,11 @@ fn boost_named_items(query: &str, hits: &mut [Hit], bonus: f32) {
             hit.score += bonus;
         }
     }
+    sort_hits(hits);
+}
+
+/// Best score first, ties by chunk id (so that equal scores keep one order).
+fn sort_hits(hits: &mut [Hit]) {
     hits.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
@@ -773,7 +774,7 @@ pub const LENGTH_WEIGHT: f32 = 0.1;
 const LENGTH_PIVOT: f32 = 300.0;
 
 /// Multiplies each hit's score by `(tokens / LENGTH_PIVOT)^weight` and
-/// re-sorts (ties by chunk id, as everywhere).
+/// re-sorts them.
 fn weigh_by_length(hits: &mut [Hit], weight: f32) {
     if weight == 0.0 || hits.is_empty() {
         return;
@@ -782,11 +783,7 @@ fn weigh_by_length(hits: &mut [Hit], weight: f32) {
         let tokens = hit.chunk.tokens.max(1) as f32;
         hit.score *= (tokens / LENGTH_PIVOT).powf(weight);
     }
-    hits.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(a.chunk.id.cmp(&b.chunk.id))
-    });
+    sort_hits(hits);
 }
 
 /// An API section whose summary (qualified name and first paragraph, its
@@ -818,11 +815,7 @@ fn rerank_by_summaries(
         }
     }
     if changed {
-        hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then(a.chunk.id.cmp(&b.chunk.id))
-        });
+        sort_hits(hits);
     }
 }
 
