@@ -1,7 +1,9 @@
 //! The BM25 text index of one build (tantivy).
 //!
 //! Fields: `title` (document title and path), `breadcrumb`, `body` (prose and
-//! code) and `code` (code only); all use the identifier-aware analyzer. A query
+//! code) and `code` (code only); all use the identifier-aware analyzer, and
+//! the two name fields also split words run together (`savetxt`). A query's
+//! terms go through the base analyzer only. A query
 //! is a disjunction of its terms over the fields, weighted per field, so user
 //! input never goes through a query syntax that could reject it.
 
@@ -16,7 +18,7 @@ use tantivy::schema::{
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term, doc};
 
 use super::IndexError;
-use super::tokenizer::{ANALYZER, analyzer};
+use super::tokenizer::{ANALYZER, NAMES_ANALYZER, analyzer, names_analyzer};
 
 /// Per-field weights for query terms. Dev set, BM25 alone, mrr@10: title 1
 /// and breadcrumb 2 gave 0.613-0.625; title 0.5 and breadcrumb 1 give 0.685
@@ -44,10 +46,15 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer(ANALYZER)
             .set_index_option(IndexRecordOption::WithFreqs),
     );
+    let names = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(NAMES_ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let fields = Fields {
         chunk_id: builder.add_i64_field("chunk_id", INDEXED | STORED | FAST),
-        title: builder.add_text_field("title", text.clone()),
-        breadcrumb: builder.add_text_field("breadcrumb", text.clone()),
+        title: builder.add_text_field("title", names.clone()),
+        breadcrumb: builder.add_text_field("breadcrumb", names),
         body: builder.add_text_field("body", text.clone()),
         code: builder.add_text_field("code", text),
     };
@@ -71,6 +78,9 @@ impl TextIndexWriter {
         };
         let index = Index::create_in_dir(dir, schema).map_err(err)?;
         index.tokenizers().register(ANALYZER, analyzer());
+        index
+            .tokenizers()
+            .register(NAMES_ANALYZER, names_analyzer());
         let writer = index.writer_with_num_threads(1, 64 << 20).map_err(err)?;
         Ok(TextIndexWriter {
             writer,
@@ -134,6 +144,9 @@ impl TextIndex {
         };
         let index = Index::open_in_dir(dir).map_err(err)?;
         index.tokenizers().register(ANALYZER, analyzer());
+        index
+            .tokenizers()
+            .register(NAMES_ANALYZER, names_analyzer());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

@@ -3,6 +3,12 @@
 //! An identifier is indexed whole and by its parts, so `useEffect` yields
 //! `useeffect`, `use`, `effect` and `spawn_blocking` yields `spawn_blocking`,
 //! `spawn`, `blocking`: a query can name the API exactly or in words.
+//!
+//! Names (titles and breadcrumbs) are also split where words run together
+//! without a case change or `_` (`savetxt` → `save`, `txt`; `dropna` →
+//! `drop`, `na`), by an English word-frequency model, so that a query that
+//! says "save … text file" meets `numpy.savetxt` by name. Only the index side
+//! splits: a query's `savetxt` still matches the whole name.
 
 use tantivy::tokenizer::{
     Language, LowerCaser, Stemmer, StopWordFilter, TextAnalyzer, Token, TokenStream, Tokenizer,
@@ -11,12 +17,28 @@ use tantivy::tokenizer::{
 /// Name under which the analyzer is registered with tantivy.
 pub const ANALYZER: &str = "twinmcp";
 
+/// Shorter words are never split as compounds (`isin` is, `sum` is not).
+const MIN_COMPOUND_LEN: usize = 4;
+
 /// Tokens longer than this (hashes, base64, minified code) are not indexed.
 const MAX_TOKEN_LEN: usize = 48;
 
+/// Name of the analyzer of the name fields (titles, breadcrumbs).
+pub const NAMES_ANALYZER: &str = "twinmcp_names";
+
 /// Builds the analyzer used for every text field and for queries.
 pub fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(IdentifierTokenizer)
+    build(IdentifierTokenizer { compounds: false })
+}
+
+/// The analyzer of names: [`analyzer`]'s tokens, and the words run together
+/// in lowercase compounds.
+pub fn names_analyzer() -> TextAnalyzer {
+    build(IdentifierTokenizer { compounds: true })
+}
+
+fn build(tokenizer: IdentifierTokenizer) -> TextAnalyzer {
+    TextAnalyzer::builder(tokenizer)
         .filter(LowerCaser)
         .filter(StopWordFilter::new(Language::English).expect("English stop words are built in"))
         .filter(Stemmer::new(Language::English))
@@ -25,7 +47,9 @@ pub fn analyzer() -> TextAnalyzer {
 
 /// Splits text into words and identifiers, emitting identifier parts too.
 #[derive(Clone, Default)]
-pub struct IdentifierTokenizer;
+pub struct IdentifierTokenizer {
+    compounds: bool,
+}
 
 pub struct IdentifierTokenStream {
     tokens: Vec<Token>,
@@ -37,7 +61,7 @@ impl Tokenizer for IdentifierTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> IdentifierTokenStream {
         let mut tokens = Vec::new();
-        split_identifiers(text, |from, to, word| {
+        split_identifiers(text, self.compounds, |from, to, word| {
             let position = tokens.len();
             tokens.push(Token {
                 offset_from: from,
@@ -68,7 +92,7 @@ impl TokenStream for IdentifierTokenStream {
 
 /// Calls `emit(from, to, text)` for every word and, for compound identifiers,
 /// for each of their parts after the whole.
-pub fn split_identifiers(text: &str, mut emit: impl FnMut(usize, usize, &str)) {
+pub fn split_identifiers(text: &str, compounds: bool, mut emit: impl FnMut(usize, usize, &str)) {
     let mut start = None;
     let bytes_end = text.len();
     let flush = |from: usize, to: usize, emit: &mut dyn FnMut(usize, usize, &str)| {
@@ -81,8 +105,13 @@ pub fn split_identifiers(text: &str, mut emit: impl FnMut(usize, usize, &str)) {
         emit(from, to, word);
         let parts = identifier_parts(word);
         if parts.len() > 1 {
-            for (a, b) in parts {
+            for &(a, b) in &parts {
                 emit(from + a, from + b, &word[a..b]);
+            }
+        }
+        for (a, b) in parts.into_iter().filter(|_| compounds) {
+            for (c, d) in compound_parts(&word[a..b]) {
+                emit(from + a + c, from + a + d, &word[a + c..a + d]);
             }
         }
     };
@@ -100,6 +129,26 @@ pub fn split_identifiers(text: &str, mut emit: impl FnMut(usize, usize, &str)) {
     if let Some(s) = start {
         flush(s, bytes_end, &mut emit);
     }
+}
+
+/// Byte ranges of the words run together in a lowercase compound
+/// (`savetxt` → `save`, `txt`; `fillna` → `fill`, `na`), or none when it
+/// reads as one word or splits only into fragments.
+fn compound_parts(word: &str) -> Vec<(usize, usize)> {
+    if word.len() < MIN_COMPOUND_LEN || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Vec::new();
+    }
+    let pieces = wordninja::DEFAULT_MODEL.split(word);
+    if pieces.len() < 2 || pieces.len() > 4 || pieces.iter().any(|p| p.len() < 2) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut at = 0;
+    for p in &pieces {
+        out.push((at, at + p.len()));
+        at += p.len();
+    }
+    out
 }
 
 /// Byte ranges of the parts of an identifier: split at `_` and at case
@@ -158,6 +207,29 @@ mod tests {
             ["tokio", "task", "spawn_block", "spawn", "block"]
         );
         assert_eq!(analyze("HTTPServer"), ["httpserver", "http", "server"]);
+    }
+
+    #[test]
+    fn names_split_words_run_together() {
+        let mut a = names_analyzer();
+        let mut stream = a.token_stream("numpy.savetxt DataFrame.dropna to_pickle");
+        let mut out = Vec::new();
+        while let Some(t) = stream.next() {
+            out.push(t.text.clone());
+        }
+        assert_eq!(
+            out,
+            [
+                "numpi", "num", "py", "savetxt", "save", "txt", "datafram", "data", "frame",
+                "dropna", "drop", "na", "to_pickl", "pickl"
+            ]
+        );
+        // Queries and the other fields keep compounds whole.
+        assert_eq!(analyze("savetxt"), ["savetxt"]);
+        // Fragments (`kwargs` → `k`, …) and plain words are not split.
+        assert!(compound_parts("kwargs").is_empty());
+        assert!(compound_parts("concatenate").is_empty());
+        assert!(compound_parts("Savetxt").is_empty());
     }
 
     #[test]
