@@ -231,17 +231,21 @@ pub fn parse_example(source: &str, path: &str, language: Language) -> Document {
 /// Module path of a source file: `src/time/timeout.rs` → `["time", "timeout"]`.
 /// A package nested in a workspace (`clap_builder/src/…`,
 /// `packages/react/src/…`) keeps its name; Python's `src/` layout holds the
-/// package itself. File names that stand for their folder (`mod.rs`,
-/// `__init__.py`, `index.ts`) are dropped.
+/// package itself. In Python a `lib/` inside a package is a subpackage
+/// (`numpy/lib/_npyio_impl.py` is `numpy.lib.npyio_impl`), not a layout
+/// root. File names that stand for their folder (`mod.rs`, `__init__.py`,
+/// `index.ts`) are dropped.
 fn module_path(path: &str, language: Language) -> Vec<String> {
     let path = path.rsplit_once('.').map_or(path, |(stem, _)| stem);
     let path = path.strip_suffix(".d").unwrap_or(path);
     let mut parts: Vec<&str> = path.split('/').collect();
     let dirs = parts.len().saturating_sub(1);
-    if let Some(src) = parts[..dirs]
-        .iter()
-        .rposition(|p| *p == "src" || *p == "lib")
-    {
+    let layout_root = |i: usize| match parts[i] {
+        "src" => true,
+        "lib" => language != Language::Python || i == 0 || !is_identifier(parts[i - 1]),
+        _ => false,
+    };
+    if let Some(src) = (0..dirs).rev().find(|&i| layout_root(i)) {
         let package = src
             .checked_sub(1)
             .filter(|_| language != Language::Python)
@@ -253,10 +257,20 @@ fn module_path(path: &str, language: Language) -> Vec<String> {
     }
     parts
         .into_iter()
-        .filter(|p| !matches!(*p, "lib" | "main" | "mod" | "__init__" | "index" | "" | "."))
+        .filter(|p| !matches!(*p, "main" | "mod" | "__init__" | "index" | "" | "."))
+        .filter(|p| *p != "lib" || language == Language::Python)
         .map(|p| p.trim_start_matches('_').to_owned())
         .filter(|p| !p.is_empty())
         .collect()
+}
+
+/// Whether a folder name could be a Python package's.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Turns doc text gathered from `lines` (source line numbers, 1-based) into

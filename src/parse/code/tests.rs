@@ -171,6 +171,21 @@ fn module_paths_drop_src_and_mod_files() {
         module_path("python/src/lanternfish/queue.py", Language::Python),
         ["lanternfish", "queue"]
     );
+    assert_eq!(
+        module_path("numpy/lib/_npyio_impl.py", Language::Python),
+        ["numpy", "lib", "npyio_impl"]
+    );
+    assert_eq!(
+        module_path(
+            "matplotlib-3.10.3/lib/matplotlib/figure.py",
+            Language::Python
+        ),
+        ["matplotlib", "figure"]
+    );
+    assert_eq!(
+        module_path("lib/matplotlib/figure.py", Language::Python),
+        ["matplotlib", "figure"]
+    );
 }
 
 /// The names of the public sections.
