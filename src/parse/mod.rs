@@ -21,7 +21,7 @@ pub use rst::parse_rst;
 
 /// Version of what parsing and chunking produce from a file. Bump it when
 /// either changes, so that indexes do not reuse chunks made the old way.
-pub const PARSER_VERSION: u32 = 16;
+pub const PARSER_VERSION: u32 = 17;
 
 /// Reads a file named by `include_str!` in a doc attribute, relative to the
 /// including file; `None` when it cannot or should not be inlined. Injected

@@ -3,12 +3,15 @@
 //! Docstrings kept apart from what they document are sections too: a
 //! template assigned at module level (`_shared_docs["to_sql"] = "…"`,
 //! `_merge_doc = "…"`), and a docstring passed to a call along with the
-//! names of what it documents (`add_newdoc("numpy", "array", "…")`).
+//! names of what it documents (`add_newdoc("numpy", "array", "…")`). A
+//! template that a decorator applies to a function of its module
+//! (`@Appender(_merge_doc)`) is that function's section instead, at the
+//! template's lines: the same text twice would fill an answer twice.
 //! A documented function's section lists the messages of the exceptions it
 //! raises (`raise ValueError("cannot reindex on an axis with duplicate
 //! labels")`), so that a pasted error finds the function that raises it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
@@ -26,8 +29,9 @@ pub(super) fn extract(
     let mut cx = Ctx::new(source, grammar, module.clone());
     let module_doc = docstring(&cx, root).map(|(doc, _)| doc);
     let templates = templates(&cx, root);
-    items(&mut cx, root, &[], &templates);
-    detached_docstrings(&mut cx, root);
+    let mut applied = HashSet::new();
+    items(&mut cx, root, &[], &templates, &mut applied);
+    detached_docstrings(&mut cx, root, &applied);
     let title = cx.emit_module_docs(&module_doc.unwrap_or_default(), DocFormat::Rst);
     let title = title.or_else(|| (!module.is_empty()).then(|| module.join(".")));
     cx.into_document(title)
@@ -38,6 +42,7 @@ fn items(
     block: Node<'_>,
     path: &[String],
     templates: &HashMap<String, Node<'_>>,
+    applied: &mut HashSet<String>,
 ) {
     if path.len() > MAX_SCOPE_DEPTH {
         return;
@@ -74,7 +79,7 @@ fn items(
                 &doc,
                 DocFormat::Rst,
             );
-        } else if let Some(doc) = applied_template(cx, head, templates) {
+        } else if let Some((template, doc)) = applied_template(cx, head, templates) {
             cx.emit(
                 &child_path,
                 head,
@@ -83,12 +88,20 @@ fn items(
                 &doc,
                 DocFormat::Rst,
             );
+            // The signature is shown where its text is read, at the template.
+            if let (Some(section), Some(&(line, _))) = (cx.sections.get_mut(before), doc.first())
+                && let Some(signature) = section.blocks.first_mut()
+            {
+                signature.start_line = line;
+                signature.end_line = line;
+                applied.insert(template);
+            }
         }
         if def.kind() == "function_definition" && cx.sections.len() > before {
             attach_raises(cx, before, body);
         }
         if def.kind() == "class_definition" {
-            items(cx, body, &child_path, templates);
+            items(cx, body, &child_path, templates, applied);
         }
     }
 }
@@ -239,13 +252,13 @@ fn templates<'t>(cx: &Ctx<'_>, root: Node<'t>) -> HashMap<String, Node<'t>> {
 /// The docs a decorator gives a function that has no docstring of its
 /// own: a template of this module that it applies (`@Appender(_merge_doc)`,
 /// `@Appender(_doc_read_csv.format(func_name="read_csv", …))`), its
-/// `{fields}` filled from the call's literal arguments, every line shown
-/// at the function's own first line.
+/// `{fields}` filled from the call's literal arguments, each line at its
+/// line in the template; with the template's name.
 fn applied_template(
     cx: &Ctx<'_>,
     decorated: Node<'_>,
     templates: &HashMap<String, Node<'_>>,
-) -> Option<DocLines> {
+) -> Option<(String, DocLines)> {
     if decorated.kind() != "decorated_definition" || templates.is_empty() {
         return None;
     }
@@ -255,33 +268,32 @@ fn applied_template(
         }
         let mut found = None;
         find_template(cx, decorator, templates, 0, &mut found);
-        let Some((string, fields)) = found else {
+        let Some((name, string, fields)) = found else {
             continue;
         };
-        let line = cx.line(decorated);
         let doc = string_doc(cx, string)?;
-        return Some(
-            doc.into_iter()
-                .map(|(_, text)| {
-                    let filled = fields.iter().fold(text, |text, (key, value)| {
-                        text.replace(&format!("{{{key}}}"), value)
-                    });
-                    (line, filled)
-                })
-                .collect(),
-        );
+        let filled = doc
+            .into_iter()
+            .map(|(line, text)| {
+                let filled = fields.iter().fold(text, |text, (key, value)| {
+                    text.replace(&format!("{{{key}}}"), value)
+                });
+                (line, filled)
+            })
+            .collect();
+        return Some((name, filled));
     }
     None
 }
 
-/// The first template named under `node`, with the literal keyword
-/// arguments of a `.format(…)` called on it.
+/// The first template named under `node` (its name, its string), with the
+/// literal keyword arguments of a `.format(…)` called on it.
 fn find_template<'t>(
     cx: &Ctx<'_>,
     node: Node<'_>,
     templates: &HashMap<String, Node<'t>>,
     depth: usize,
-    found: &mut Option<(Node<'t>, Vec<(String, String)>)>,
+    found: &mut Option<(String, Node<'t>, Vec<(String, String)>)>,
 ) {
     if found.is_some() || depth > 8 {
         return;
@@ -313,7 +325,7 @@ fn find_template<'t>(
                 }
             }
         }
-        *found = Some((*string, fields));
+        *found = Some((cx.text(node).to_owned(), *string, fields));
         return;
     }
     for child in named_children(node) {
@@ -324,8 +336,9 @@ fn find_template<'t>(
 /// Fewest lines a detached string must have to count as a docstring.
 const DETACHED_MIN_LINES: usize = 3;
 
-/// Module-level docstring templates and docstrings passed to calls.
-fn detached_docstrings<'t>(cx: &mut Ctx<'_>, root: Node<'t>) {
+/// Module-level docstring templates, but for those in `applied`, and
+/// docstrings passed to calls.
+fn detached_docstrings<'t>(cx: &mut Ctx<'_>, root: Node<'t>, applied: &HashSet<String>) {
     for node in named_children(root) {
         if node.kind() != "expression_statement" {
             continue;
@@ -342,6 +355,7 @@ fn detached_docstrings<'t>(cx: &mut Ctx<'_>, root: Node<'t>) {
                     continue;
                 };
                 let name = match left.kind() {
+                    "identifier" if applied.contains(cx.text(left)) => continue,
                     "identifier" => cx.text(left).to_owned(),
                     // `_shared_docs["to_sql"]`: named by its key.
                     "subscript" => match left
