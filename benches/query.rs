@@ -11,7 +11,8 @@
 //!
 //! `TWINMCP_MODEL=<model> TWINMCP_BENCH_DATA=<data dir> TWINMCP_BENCH_LIBRARY=/org/lib cargo bench --bench query`
 //! (`TWINMCP_PRECISION=f32|int8|auto` as for `serve`; default auto;
-//! `TWINMCP_LENGTH_WEIGHT` as `serve --length-weight`).
+//! `TWINMCP_LENGTH_WEIGHT` as `serve --length-weight`,
+//! `TWINMCP_POPULARITY_WEIGHT` as `serve --popularity-weight`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -72,7 +73,16 @@ fn main() {
     if let Ok(weight) = std::env::var("TWINMCP_LENGTH_WEIGHT") {
         engine.length_weight = weight.parse().expect("TWINMCP_LENGTH_WEIGHT is a number");
     }
-    println!("length weight {}", engine.length_weight);
+    // As `serve --popularity-weight` (0 turns the popularity prior off).
+    if let Ok(weight) = std::env::var("TWINMCP_POPULARITY_WEIGHT") {
+        engine.popularity_weight = weight
+            .parse()
+            .expect("TWINMCP_POPULARITY_WEIGHT is a number");
+    }
+    println!(
+        "length weight {}, popularity weight {}",
+        engine.length_weight, engine.popularity_weight
+    );
     let lib = engine
         .libraries()
         .unwrap()

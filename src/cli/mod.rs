@@ -106,6 +106,12 @@ pub struct RankingArgs {
     /// and examples is not outranked by a short helper (0 turns it off)
     #[arg(long, env = "TWINMCP_LENGTH_WEIGHT", default_value_t = crate::search::LENGTH_WEIGHT)]
     pub length_weight: f32,
+    /// Weight of the API-item popularity prior: among the candidates that
+    /// document source-code items, the one whose name the fewest sections
+    /// mention has its score times (1 - weight), the most mentioned keeps
+    /// it, log scale between (0 turns it off)
+    #[arg(long, env = "TWINMCP_POPULARITY_WEIGHT", default_value_t = crate::search::POPULARITY_WEIGHT)]
+    pub popularity_weight: f32,
     /// Weighted fusion's alpha for questions that name no API and paste no
     /// message [default: --alpha]
     #[arg(long, env = "TWINMCP_TASK_ALPHA")]

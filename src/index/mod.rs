@@ -35,6 +35,8 @@ pub use options::{
 };
 pub use readers::{CatalogReaders, Reader};
 pub use text::TextIndex;
+#[cfg(test)]
+pub(crate) use text::TextIndexWriter;
 pub use vector::{VECTOR_FILE, VectorIndex};
 pub use writer::{BuildStats, IndexWriter, decode_vector, encode_vector};
 

@@ -113,6 +113,9 @@ pub struct Engine {
     /// Exponent of the section-length prior: a hit's score is multiplied by
     /// `(tokens / LENGTH_PIVOT)^length_weight` (0: off). See [`LENGTH_WEIGHT`].
     pub length_weight: f32,
+    /// Weight of the API-item popularity prior (0: off). See
+    /// [`POPULARITY_WEIGHT`].
+    pub popularity_weight: f32,
     /// Candidates taken from each retriever before fusion.
     pub depth: usize,
     /// The versions the served projects lock (`serve --project`), by
@@ -155,6 +158,7 @@ impl Engine {
             code_weight: 0.8,
             internal_weight: 0.8,
             length_weight: LENGTH_WEIGHT,
+            popularity_weight: POPULARITY_WEIGHT,
             depth: 50,
             project_versions: HashMap::new(),
         })
@@ -302,6 +306,10 @@ impl Engine {
         // not the docs' words; and its message lives in source code.
         let pasted = pasted_message(query);
         let query = pasted.as_deref().unwrap_or(query);
+        let bm25_query = match pasted {
+            Some(_) => query.to_owned(),
+            None => without_framing(query),
+        };
         // BM25 runs while the query is embedded (the longer of the two), on
         // a scoped thread rather than rayon's pool: a rayon worker waiting
         // for the query pool would take on other requests meanwhile, each
@@ -311,7 +319,7 @@ impl Engine {
             let embedding = embeds.then(|| scope.spawn(|| self.model.embed_query(query)));
             let bm25 = match mode {
                 Mode::Vector => Ok(Vec::new()),
-                _ => open.text.search(query, depth),
+                _ => open.text.search(&bm25_query, depth),
             };
             let embedded = embedding.map(|handle| {
                 handle
@@ -367,7 +375,7 @@ impl Engine {
                 .filter(|h| !lexical.contains(&h.0))
                 .map(|h| h.0 - build.id_offset)
                 .collect();
-            bm25.extend(to_ids(open.text.scores_of(query, &unscored)?));
+            bm25.extend(to_ids(open.text.scores_of(&bm25_query, &unscored)?));
         }
         let fused = match mode {
             Mode::Bm25 => bm25,
@@ -419,6 +427,10 @@ impl Engine {
             if weight > 0.0 {
                 rerank_by_summaries(&mut hits, &dense, vectors, q, build.id_offset, weight);
             }
+        }
+        // A pasted diagnostic's answer is the one item that emits it.
+        if self.popularity_weight > 0.0 && pasted.is_none() {
+            weigh_by_popularity(&mut hits, &open.text, self.popularity_weight)?;
         }
         boost_named_items(query, &mut hits, bonus);
         weigh_by_length(&mut hits, self.length_weight);
@@ -562,6 +574,31 @@ impl Engine {
             (fusion, _) => fusion,
         }
     }
+}
+
+/// Words that frame a question rather than say what it asks ("how do I",
+/// "what is the best way to", "why does my"): in docs they are common prose,
+/// so as BM25 terms they only add noise. The query's vector keeps them (the
+/// model reads whole sentences), and so does a pasted diagnostic, whose
+/// words are all the message's ("Need type annotation for", "Cannot
+/// determine type").
+const FRAMING_WORDS: &[&str] = &[
+    "how", "what", "why", "which", "do", "does", "did", "i", "i'm", "me", "my", "we", "our", "you",
+    "your", "can", "could", "should", "would", "way", "ways", "possible", "want", "wanted", "need",
+    "trying",
+];
+
+/// `query` without its question-framing words (`FRAMING_WORDS`), matched
+/// whole and case-insensitively, so identifiers that contain them stay.
+fn without_framing(query: &str) -> String {
+    query
+        .split_whitespace()
+        .filter(|word| {
+            let bare = word.trim_matches(|c: char| matches!(c, ',' | '?' | '!' | ';' | ':' | '.'));
+            !FRAMING_WORDS.contains(&bare.to_lowercase().as_str())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Whether `query` is a short lookup of the APIs it names.
@@ -727,6 +764,49 @@ fn item_name(breadcrumb: &str) -> String {
         .unwrap_or(last)
         .trim_end_matches('!')
         .to_lowercase()
+}
+
+/// Default weight of the API-item popularity prior. Through MCP (mrr@10,
+/// hit@5 in brackets), 0 → 0.15 / 0.3 / 0.45 / 0.6 / 0.75: v2 task intents
+/// 0.386 (0.580) → 0.392 / 0.398 (0.605) / 0.392 / 0.417 / 0.387 (0.519);
+/// dev-60 0.840 (0.967) → 0.842 / 0.836 (0.983) / 0.836 / 0.834 / 0.818;
+/// pasted diagnostics are left out of it.
+pub const POPULARITY_WEIGHT: f32 = 0.3;
+
+/// An API item that many sections of its library mention (`concat`,
+/// `dropna`, `savefig`) is more often what a task needs than one that few
+/// mention (a protocol's helper, a backend's method): among the candidates
+/// that document source-code items, the least mentioned (by the document
+/// frequency of its name in BM25's `body`) has its score times
+/// `1 - weight`, the most mentioned keeps it, log scale between.
+fn weigh_by_popularity(
+    hits: &mut [Hit],
+    text: &crate::index::TextIndex,
+    weight: f32,
+) -> Result<(), SearchError> {
+    let mut counts = Vec::with_capacity(hits.len());
+    for hit in hits.iter() {
+        let count = if is_source_code(&hit.chunk.path) {
+            Some(text.name_frequency(&item_name(&hit.chunk.breadcrumb))?)
+        } else {
+            None
+        };
+        counts.push(count.map(|c| ((c + 1) as f32).ln()));
+    }
+    let (low, high) = counts
+        .iter()
+        .flatten()
+        .fold((f32::MAX, f32::MIN), |(l, h), &c| (l.min(c), h.max(c)));
+    if high - low < 1e-6 {
+        return Ok(());
+    }
+    for (hit, count) in hits.iter_mut().zip(counts) {
+        if let Some(c) = count {
+            hit.score *= 1.0 - weight * (1.0 - (c - low) / (high - low));
+        }
+    }
+    sort_hits(hits);
+    Ok(())
 }
 
 /// Longest query (in words) treated as a lookup of the APIs it names.
@@ -911,6 +991,60 @@ mod tests {
     }
 
     #[test]
+    fn the_popularity_prior_lifts_the_item_a_library_mentions_most() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = crate::index::TextIndexWriter::create(dir.path()).unwrap();
+        // `concatenate` is mentioned by five sections, `masked_concat` by one.
+        for id in 0..5 {
+            writer
+                .add(id, "t", "b", "see concatenate for joining arrays", "")
+                .unwrap();
+        }
+        writer
+            .add(5, "t", "b", "masked_concat joins masked arrays", "")
+            .unwrap();
+        writer.commit().unwrap();
+        let text = crate::index::TextIndex::open(dir.path()).unwrap();
+        assert_eq!(text.name_frequency("concatenate").unwrap(), 5);
+        assert_eq!(text.name_frequency("nowhere").unwrap(), 0);
+        let named = |id: i64, name: &str, path: &str, score: f32| {
+            let mut hit = sized(id, 300, score);
+            hit.chunk.breadcrumb = name.into();
+            hit.chunk.path = path.into();
+            hit
+        };
+        let mut hits = vec![
+            named(1, "numpy.ma.core.masked_concat", "numpy/ma/core.py", 1.0),
+            named(
+                2,
+                "numpy.core.multiarray.concatenate",
+                "numpy/core/multiarray.py",
+                0.9,
+            ),
+            // Prose has no item name: its score stays as it is.
+            named(3, "Guide › Joining", "docs/guide.md", 0.95),
+        ];
+        weigh_by_popularity(&mut hits, &text, POPULARITY_WEIGHT).unwrap();
+        let order: Vec<i64> = hits.iter().map(|h| h.chunk.id).collect();
+        assert_eq!(order, [3, 2, 1], "{hits:?}");
+        assert!((hits[0].score - 0.95).abs() < 1e-6);
+        assert!(
+            (hits[1].score - 0.9).abs() < 1e-6,
+            "the most mentioned keeps its score"
+        );
+        assert!((hits[2].score - (1.0 - POPULARITY_WEIGHT)).abs() < 1e-6);
+        // One item alone, or all mentioned alike: nothing changes.
+        let mut one = vec![named(
+            1,
+            "numpy.ma.core.masked_concat",
+            "numpy/ma/core.py",
+            1.0,
+        )];
+        weigh_by_popularity(&mut one, &text, POPULARITY_WEIGHT).unwrap();
+        assert!((one[0].score - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
     fn the_length_prior_lifts_a_documented_item_over_a_close_short_helper() {
         let order = |hits: &[Hit]| hits.iter().map(|h| h.chunk.id).collect::<Vec<_>>();
         // A 30-token helper scoring a little higher than a 900-token method.
@@ -1027,5 +1161,19 @@ mod tests {
             split_library_id("/org/p/v1.2.3/"),
             ("/org/p".into(), "v1.2.3".into())
         );
+    }
+    #[test]
+    fn question_framing_words_are_not_query_terms() {
+        assert_eq!(
+            without_framing("How do I spawn a task, and why does it block?"),
+            "spawn a task, and it block?"
+        );
+        // Whole words only: identifiers that hold them stay.
+        assert_eq!(without_framing("what does do_work() do"), "do_work()");
+        assert_eq!(
+            without_framing("Why can't I use my_handler?"),
+            "can't use my_handler?"
+        );
+        assert_eq!(without_framing("how do I?"), "");
     }
 }

@@ -286,14 +286,17 @@ fn applied_template(
     None
 }
 
-/// The first template named under `node` (its name, its string), with the
-/// literal keyword arguments of a `.format(…)` called on it.
+/// A template a decorator names: its name, its string, and the literal
+/// keyword arguments of a `.format(…)` called on it.
+type NamedTemplate<'t> = (String, Node<'t>, Vec<(String, String)>);
+
+/// The first template named under `node`.
 fn find_template<'t>(
     cx: &Ctx<'_>,
     node: Node<'_>,
     templates: &HashMap<String, Node<'t>>,
     depth: usize,
-    found: &mut Option<(String, Node<'t>, Vec<(String, String)>)>,
+    found: &mut Option<NamedTemplate<'t>>,
 ) {
     if found.is_some() || depth > 8 {
         return;

@@ -910,7 +910,11 @@ def undocumented(x):
         .map(|b| (b.start_line, b.end_line))
         .collect();
     assert!(lines.iter().all(|&(s, e)| s >= 4 && e <= 15), "{lines:?}");
-    assert_eq!(lines[0], (4, 4), "the signature at the template's first line");
+    assert_eq!(
+        lines[0],
+        (4, 4),
+        "the signature at the template's first line"
+    );
     assert!(all.contains("interpreted as NaN"), "{all}");
     let read_table: Vec<&str> = doc.sections[1]
         .blocks
