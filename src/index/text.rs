@@ -188,29 +188,36 @@ impl TextIndex {
         self.top(&query, ids.len())
     }
 
-    /// How many chunks mention `name` in their body (tantivy's document
-    /// frequency of the name's whole-identifier term); 0 for a name that is
-    /// no term.
-    pub fn name_frequency(&self, name: &str) -> Result<u64, IndexError> {
+    /// How many chunks mention each of `names` in their body (tantivy's
+    /// document frequency of the name's whole-identifier term, its longest
+    /// token); 0 for a name that is no term.
+    pub fn name_frequencies(&self, names: &[&str]) -> Result<Vec<u64>, IndexError> {
+        let searcher = self.reader.searcher();
         let mut a = analyzer();
-        let mut stream = a.token_stream(name);
-        let mut longest = String::new();
-        while let Some(t) = stream.next() {
-            if t.text.len() > longest.len() {
-                longest = t.text.clone();
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let mut stream = a.token_stream(name);
+            let mut longest = String::new();
+            while let Some(t) = stream.next() {
+                if t.text.len() > longest.len() {
+                    longest = t.text.clone();
+                }
             }
+            if longest.is_empty() {
+                out.push(0);
+                continue;
+            }
+            let term = Term::from_field_text(self.fields.body, &longest);
+            out.push(
+                searcher
+                    .doc_freq(&term)
+                    .map_err(|source| IndexError::Text {
+                        path: self.path.clone(),
+                        source,
+                    })?,
+            );
         }
-        if longest.is_empty() {
-            return Ok(0);
-        }
-        let term = Term::from_field_text(self.fields.body, &longest);
-        self.reader
-            .searcher()
-            .doc_freq(&term)
-            .map_err(|source| IndexError::Text {
-                path: self.path.clone(),
-                source,
-            })
+        Ok(out)
     }
 
     /// The query of `text`'s terms over every field, weighted per field;

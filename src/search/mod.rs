@@ -784,15 +784,20 @@ fn weigh_by_popularity(
     text: &crate::index::TextIndex,
     weight: f32,
 ) -> Result<(), SearchError> {
-    let mut counts = Vec::with_capacity(hits.len());
-    for hit in hits.iter() {
-        let count = if is_source_code(&hit.chunk.path) {
-            Some(text.name_frequency(&item_name(&hit.chunk.breadcrumb))?)
-        } else {
-            None
-        };
-        counts.push(count.map(|c| ((c + 1) as f32).ln()));
-    }
+    let names: Vec<Option<String>> = hits
+        .iter()
+        .map(|hit| is_source_code(&hit.chunk.path).then(|| item_name(&hit.chunk.breadcrumb)))
+        .collect();
+    let looked_up: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
+    let mut frequencies = text.name_frequencies(&looked_up)?.into_iter();
+    let counts: Vec<Option<f32>> = names
+        .iter()
+        .map(|name| {
+            name.as_ref()
+                .and_then(|_| frequencies.next())
+                .map(|c| ((c + 1) as f32).ln())
+        })
+        .collect();
     let (low, high) = counts
         .iter()
         .flatten()
@@ -1005,8 +1010,11 @@ mod tests {
             .unwrap();
         writer.commit().unwrap();
         let text = crate::index::TextIndex::open(dir.path()).unwrap();
-        assert_eq!(text.name_frequency("concatenate").unwrap(), 5);
-        assert_eq!(text.name_frequency("nowhere").unwrap(), 0);
+        assert_eq!(
+            text.name_frequencies(&["concatenate", "nowhere", "masked_concat"])
+                .unwrap(),
+            [5, 0, 1]
+        );
         let named = |id: i64, name: &str, path: &str, score: f32| {
             let mut hit = sized(id, 300, score);
             hit.chunk.breadcrumb = name.into();
