@@ -130,7 +130,7 @@ pub fn search(context: &Context, args: SearchArgs) -> anyhow::Result<()> {
     engine.internal_weight = args.ranking.internal_weight;
     engine.length_weight = args.ranking.length_weight;
     engine.popularity_weight = args.ranking.popularity_weight;
-    engine.task_alpha = args.ranking.task_alpha;
+    engine.task_alpha = Some(args.ranking.task_alpha);
     engine.message_alpha = args.ranking.message_alpha;
     let ranked = engine.search(&args.library, &args.query, args.mode, 40)?;
     let answer = assemble_answer(ranked.hits, args.tokens, 20);

@@ -113,9 +113,9 @@ pub struct RankingArgs {
     #[arg(long, env = "TWINMCP_POPULARITY_WEIGHT", default_value_t = crate::search::POPULARITY_WEIGHT)]
     pub popularity_weight: f32,
     /// Weighted fusion's alpha for questions that name no API and paste no
-    /// message [default: --alpha]
-    #[arg(long, env = "TWINMCP_TASK_ALPHA")]
-    pub task_alpha: Option<f32>,
+    /// message (give it --alpha's value to treat them as other questions)
+    #[arg(long, env = "TWINMCP_TASK_ALPHA", default_value_t = crate::search::TASK_ALPHA)]
+    pub task_alpha: f32,
     /// Weighted fusion's alpha for a pasted diagnostic (a location such as
     /// `app.py:3:8:`, or a head such as `error[E0277]:`), its cosines as they are
     #[arg(long, env = "TWINMCP_MESSAGE_ALPHA", default_value_t = crate::search::MESSAGE_ALPHA)]

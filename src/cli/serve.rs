@@ -91,7 +91,7 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
     engine.internal_weight = args.ranking.internal_weight;
     engine.length_weight = args.ranking.length_weight;
     engine.popularity_weight = args.ranking.popularity_weight;
-    engine.task_alpha = args.ranking.task_alpha;
+    engine.task_alpha = Some(args.ranking.task_alpha);
     engine.message_alpha = args.ranking.message_alpha;
     let mut projects = Vec::new();
     for dir in &args.project {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 pub use budget::{Answer, Hit, assemble_answer};
-pub use fuse::{ALPHA, Fusion, MESSAGE_ALPHA, cosine_scale, fuse_ranks};
+pub use fuse::{ALPHA, Fusion, MESSAGE_ALPHA, TASK_ALPHA, cosine_scale, fuse_ranks};
 pub use resolve::{Resolved, resolve_libraries};
 pub use slot::ModelSlot;
 
@@ -96,6 +96,7 @@ pub struct Engine {
     pub fusion: Fusion,
     /// Weighted fusion's `alpha` for a query that describes a task in
     /// words (names no API, pastes no message); `None`: the same as `fusion`.
+    /// See [`TASK_ALPHA`].
     pub task_alpha: Option<f32>,
     /// Weighted fusion's `alpha` for a pasted diagnostic, whose cosines
     /// count as they are (`Fusion::for_message`).
@@ -150,7 +151,7 @@ impl Engine {
             builds: Mutex::new(HashMap::new()),
             model,
             fusion: Fusion::default(),
-            task_alpha: None,
+            task_alpha: Some(TASK_ALPHA),
             message_alpha: MESSAGE_ALPHA,
             answers: Mutex::new(lru::LruCache::new(ANSWER_CACHE)),
             mode: Mode::Hybrid,
