@@ -785,31 +785,27 @@ fn weigh_by_popularity(
     text: &crate::index::TextIndex,
     weight: f32,
 ) -> Result<(), SearchError> {
-    let names: Vec<Option<String>> = hits
-        .iter()
-        .map(|hit| is_source_code(&hit.chunk.path).then(|| item_name(&hit.chunk.breadcrumb)))
+    let items: Vec<usize> = (0..hits.len())
+        .filter(|&i| is_source_code(&hits[i].chunk.path))
         .collect();
-    let looked_up: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
-    let mut frequencies = text.name_frequencies(&looked_up)?.into_iter();
-    let counts: Vec<Option<f32>> = names
+    let names: Vec<String> = items
         .iter()
-        .map(|name| {
-            name.as_ref()
-                .and_then(|_| frequencies.next())
-                .map(|c| ((c + 1) as f32).ln())
-        })
+        .map(|&i| item_name(&hits[i].chunk.breadcrumb))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let counts: Vec<f32> = text
+        .name_frequencies(&names)?
+        .into_iter()
+        .map(|c| ((c + 1) as f32).ln())
         .collect();
     let (low, high) = counts
         .iter()
-        .flatten()
         .fold((f32::MAX, f32::MIN), |(l, h), &c| (l.min(c), h.max(c)));
     if high - low < 1e-6 {
         return Ok(());
     }
-    for (hit, count) in hits.iter_mut().zip(counts) {
-        if let Some(c) = count {
-            hit.score *= 1.0 - weight * (1.0 - (c - low) / (high - low));
-        }
+    for (&i, c) in items.iter().zip(counts) {
+        hits[i].score *= 1.0 - weight * (1.0 - (c - low) / (high - low));
     }
     sort_hits(hits);
     Ok(())
