@@ -10,21 +10,27 @@
 //! start-up of `serve --snapshot <file>` (unpacking included).
 //!
 //! `TWINMCP_MODEL=<model> TWINMCP_BENCH_DATA=<data dir> TWINMCP_BENCH_LIBRARY=/org/lib cargo bench --bench query`
-//! (`TWINMCP_PRECISION=f32|int8|auto` as for `serve`; default auto;
-//! `TWINMCP_LENGTH_WEIGHT` as `serve --length-weight`,
-//! `TWINMCP_POPULARITY_WEIGHT` as `serve --popularity-weight`).
+//! (`TWINMCP_PRECISION=f32|int8|auto` as for `serve`; default auto; the
+//! ranking knobs from the environment as `serve` reads them:
+//! `TWINMCP_LENGTH_WEIGHT`, `TWINMCP_POPULARITY_WEIGHT`, `TWINMCP_TASK_ALPHA`, …).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use clap::ValueEnum;
+use clap::{Parser, ValueEnum};
 use twinmcp::embed::Precision;
 use twinmcp::index::DataDir;
 
 mod common;
 use common::{BenchEnv, dev_questions};
 use twinmcp::search::{Engine, Mode, ModelSlot, assemble_answer};
+
+#[derive(clap::Parser)]
+struct Ranking {
+    #[command(flatten)]
+    ranking: twinmcp::cli::RankingArgs,
+}
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -69,19 +75,14 @@ fn main() {
     println!("precision {precision:?}");
     let slot = ModelSlot::new(model, data.models_dir()).with_precision(precision);
     let mut engine = Engine::open(&data, slot).unwrap();
-    // As `serve --length-weight` (0 turns the length prior off).
-    if let Ok(weight) = std::env::var("TWINMCP_LENGTH_WEIGHT") {
-        engine.length_weight = weight.parse().expect("TWINMCP_LENGTH_WEIGHT is a number");
-    }
-    // As `serve --popularity-weight` (0 turns the popularity prior off).
-    if let Ok(weight) = std::env::var("TWINMCP_POPULARITY_WEIGHT") {
-        engine.popularity_weight = weight
-            .parse()
-            .expect("TWINMCP_POPULARITY_WEIGHT is a number");
-    }
+    // The ranking knobs as `serve` reads them from the environment.
+    Ranking::parse_from(["query"]).ranking.apply(&mut engine);
     println!(
-        "length weight {}, popularity weight {}",
-        engine.length_weight, engine.popularity_weight
+        "length weight {} (tasks' API items {}), popularity weight {}, summary weight {}",
+        engine.length_weight,
+        engine.task_length_weight,
+        engine.popularity_weight,
+        engine.summary_weight
     );
     let lib = engine
         .libraries()

@@ -124,14 +124,7 @@ pub fn search(context: &Context, args: SearchArgs) -> anyhow::Result<()> {
     let slot = ModelSlot::new(context.model.clone(), context.data.models_dir())
         .with_precision(context.precision);
     let mut engine = Engine::open(&context.data, slot)?;
-    engine.fusion = args.ranking.fusion();
-    engine.name_bonus = args.ranking.name_bonus;
-    engine.code_weight = args.ranking.code_weight;
-    engine.internal_weight = args.ranking.internal_weight;
-    engine.length_weight = args.ranking.length_weight;
-    engine.popularity_weight = args.ranking.popularity_weight;
-    engine.task_alpha = Some(args.ranking.task_alpha);
-    engine.message_alpha = args.ranking.message_alpha;
+    args.ranking.apply(&mut engine);
     let ranked = engine.search(&args.library, &args.query, args.mode, 40)?;
     let answer = assemble_answer(ranked.hits, args.tokens, 20);
     if args.json {

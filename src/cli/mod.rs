@@ -106,14 +106,24 @@ pub struct RankingArgs {
     /// and examples is not outranked by a short helper (0 turns it off)
     #[arg(long, env = "TWINMCP_LENGTH_WEIGHT", default_value_t = crate::search::LENGTH_WEIGHT)]
     pub length_weight: f32,
+    /// The section-length prior's exponent for questions that describe a
+    /// task: no identifier in them names an item of the library
+    #[arg(long, env = "TWINMCP_TASK_LENGTH_WEIGHT", default_value_t = crate::search::TASK_LENGTH_WEIGHT)]
+    pub task_length_weight: f32,
+    /// Scale of the re-ranking by API summaries (an item's qualified name and
+    /// first paragraph): the gain of a summary's cosine over its section's
+    /// counts at this share of the fusion's weight of cosines (0 turns it off)
+    #[arg(long, env = "TWINMCP_SUMMARY_WEIGHT", default_value_t = crate::search::SUMMARY_WEIGHT)]
+    pub summary_weight: f32,
     /// Weight of the API-item popularity prior: among the candidates that
     /// document source-code items, the one whose name the fewest sections
     /// mention has its score times (1 - weight), the most mentioned keeps
     /// it, log scale between (0 turns it off)
     #[arg(long, env = "TWINMCP_POPULARITY_WEIGHT", default_value_t = crate::search::POPULARITY_WEIGHT)]
     pub popularity_weight: f32,
-    /// Weighted fusion's alpha for questions that name no API and paste no
-    /// message (give it --alpha's value to treat them as other questions)
+    /// Weighted fusion's alpha for questions that describe a task: they paste
+    /// no message, and no identifier in them names an item of the library
+    /// (give it --alpha's value to treat them as other questions)
     #[arg(long, env = "TWINMCP_TASK_ALPHA", default_value_t = crate::search::TASK_ALPHA)]
     pub task_alpha: f32,
     /// Weighted fusion's alpha for a pasted diagnostic (a location such as
@@ -129,6 +139,20 @@ enum FusionKind {
 }
 
 impl RankingArgs {
+    /// Sets `engine`'s ranking weights to these.
+    pub fn apply(&self, engine: &mut crate::search::Engine) {
+        engine.fusion = self.fusion();
+        engine.name_bonus = self.name_bonus;
+        engine.code_weight = self.code_weight;
+        engine.internal_weight = self.internal_weight;
+        engine.length_weight = self.length_weight;
+        engine.task_length_weight = self.task_length_weight;
+        engine.summary_weight = self.summary_weight;
+        engine.popularity_weight = self.popularity_weight;
+        engine.task_alpha = Some(self.task_alpha);
+        engine.message_alpha = self.message_alpha;
+    }
+
     pub fn fusion(&self) -> Fusion {
         match self.fusion {
             FusionKind::Rrf => Fusion::Rrf {

@@ -85,14 +85,7 @@ pub fn run(context: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let data = snapshots.as_ref().map_or(&context.data, |s| &s.data);
     let mut engine = Engine::open(data, slot)?;
     engine.mode = args.mode;
-    engine.fusion = args.ranking.fusion();
-    engine.name_bonus = args.ranking.name_bonus;
-    engine.code_weight = args.ranking.code_weight;
-    engine.internal_weight = args.ranking.internal_weight;
-    engine.length_weight = args.ranking.length_weight;
-    engine.popularity_weight = args.ranking.popularity_weight;
-    engine.task_alpha = Some(args.ranking.task_alpha);
-    engine.message_alpha = args.ranking.message_alpha;
+    args.ranking.apply(&mut engine);
     let mut projects = Vec::new();
     for dir in &args.project {
         projects.push(

@@ -40,13 +40,15 @@ impl Default for Fusion {
 pub const ALPHA: f32 = 0.33;
 
 /// Weighted fusion's alpha for a query that describes a task in words (it
-/// names no API and pastes no message): such words share fewer terms with
-/// the docs that answer them, so the vectors count a little more. Through
-/// MCP, with the popularity prior (mrr@10, hit@5 in brackets), 0.33 (as
-/// `ALPHA`) / 0.37 / 0.4 / 0.45 / 0.5: v2 task intents 0.398 (0.605) / 0.403
-/// (0.605) / 0.407 (0.580) / 0.415 (0.580) / 0.415 (0.580), dev-60 0.836 /
-/// 0.844 / 0.844 / 0.824 / 0.824 (0.983 at all five).
-pub const TASK_ALPHA: f32 = 0.4;
+/// pastes no message, and no identifier in it names an item of the
+/// library): such words share fewer terms with the docs that answer them, so
+/// the vectors count more. Through MCP, with the task form of the length
+/// prior (0.3), summaries at 0.6 and the popularity prior at 0.4 (mrr@10,
+/// hit@5 in brackets), 0.5 / 0.55 / 0.6: v2 task intents 0.460 (0.679) /
+/// 0.466 (0.679) / 0.466 (0.691), dev-60 0.818 (0.983) / 0.844 (0.983) /
+/// 0.835 (0.967). Before those, 0.33 / 0.4 / 0.5: task intents 0.398 /
+/// 0.407 / 0.415, dev-60 0.836 / 0.844 / 0.824.
+pub const TASK_ALPHA: f32 = 0.55;
 
 /// Weighted fusion's alpha for a pasted diagnostic (`Fusion::for_message`).
 pub const MESSAGE_ALPHA: f32 = 0.4;

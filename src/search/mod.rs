@@ -114,6 +114,12 @@ pub struct Engine {
     /// Exponent of the section-length prior: a hit's score is multiplied by
     /// `(tokens / LENGTH_PIVOT)^length_weight` (0: off). See [`LENGTH_WEIGHT`].
     pub length_weight: f32,
+    /// The section-length prior's exponent for a question that describes a
+    /// task (it names no item of the library). See [`TASK_LENGTH_WEIGHT`].
+    pub task_length_weight: f32,
+    /// Scale of the re-ranking by API summaries (0: off). See
+    /// [`SUMMARY_WEIGHT`].
+    pub summary_weight: f32,
     /// Weight of the API-item popularity prior (0: off). See
     /// [`POPULARITY_WEIGHT`].
     pub popularity_weight: f32,
@@ -159,6 +165,8 @@ impl Engine {
             code_weight: 0.8,
             internal_weight: 0.8,
             length_weight: LENGTH_WEIGHT,
+            task_length_weight: TASK_LENGTH_WEIGHT,
+            summary_weight: SUMMARY_WEIGHT,
             popularity_weight: POPULARITY_WEIGHT,
             depth: 50,
             project_versions: HashMap::new(),
@@ -365,11 +373,10 @@ impl Engine {
                 _ => degraded = Some(format!("{library} was indexed without vectors")),
             }
         }
-        let fusion = self.fusion_for(query, pasted.is_some());
         // Weighted fusion adds scores: a dense candidate outside BM25's top
         // `depth` still has a BM25 score, often not far below the last one
         // kept, and counting it as 0 sank what only the vectors found.
-        if mode == Mode::Hybrid && matches!(fusion, Fusion::Weighted { .. }) {
+        if mode == Mode::Hybrid && matches!(self.fusion, Fusion::Weighted { .. }) {
             let lexical: std::collections::HashSet<i64> = bm25.iter().map(|h| h.0).collect();
             let unscored: Vec<i64> = dense
                 .iter()
@@ -378,13 +385,20 @@ impl Engine {
                 .collect();
             bm25.extend(to_ids(open.text.scores_of(&bm25_query, &unscored)?));
         }
+        // The candidates of both retrievers, read before fusing them: whether
+        // the query names one of their items decides its kind, and the kind
+        // the fusion.
+        let mut ids: Vec<i64> = bm25.iter().chain(&dense).map(|h| h.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let (chunks, rules) = (catalog.chunks(&ids)?, catalog.rules(&library)?);
+        let kind = QueryKind::of(query, pasted.is_some(), &chunks);
+        let fusion = self.fusion_for(kind);
         let fused = match mode {
             Mode::Bm25 => bm25,
             Mode::Vector => dense.clone(),
             Mode::Hybrid => fuse_ranks(&bm25, &dense, fusion),
         };
-        let ids: Vec<i64> = fused.iter().map(|h| h.0).collect();
-        let (chunks, rules) = (catalog.chunks(&ids)?, catalog.rules(&library)?);
         let score: HashMap<i64, f32> = fused.into_iter().collect();
         let mut hits: Vec<Hit> = chunks
             .into_iter()
@@ -393,17 +407,16 @@ impl Engine {
                 chunk,
             })
             .collect();
+        sort_hits(&mut hits);
         let bonus = self.name_bonus
             * match (mode, self.fusion) {
                 (Mode::Hybrid, Fusion::Rrf { k, .. }) => 1.0 / (k + 1.0),
                 _ => 0.5 * hits.iter().map(|h| h.score).fold(0.0f32, f32::max),
             };
-        let (code_weight, internal_weight) = if pasted.is_some() {
-            (1.0, 1.0)
-        } else if names_an_api(query) {
-            (1.0, self.internal_weight)
-        } else {
-            (self.code_weight, self.internal_weight)
+        let (code_weight, internal_weight) = match kind {
+            QueryKind::Pasted => (1.0, 1.0),
+            QueryKind::Lookup => (1.0, self.internal_weight),
+            QueryKind::Mentions | QueryKind::Task => (self.code_weight, self.internal_weight),
         };
         if code_weight != 1.0 || internal_weight != 1.0 {
             for hit in &mut hits {
@@ -425,16 +438,22 @@ impl Engine {
                 (Mode::Vector, Fusion::Weighted { alpha, .. }) => alpha,
                 _ => 0.0,
             };
+            let weight = weight * self.summary_weight;
             if weight > 0.0 {
                 rerank_by_summaries(&mut hits, &dense, vectors, q, build.id_offset, weight);
             }
         }
         // A pasted diagnostic's answer is the one item that emits it.
-        if self.popularity_weight > 0.0 && pasted.is_none() {
+        if self.popularity_weight > 0.0 && kind != QueryKind::Pasted {
             weigh_by_popularity(&mut hits, &open.text, self.popularity_weight)?;
         }
         boost_named_items(query, &mut hits, bonus);
-        weigh_by_length(&mut hits, self.length_weight);
+        // A task's answer is more often an item's full entry than a helper.
+        let code_length_weight = match kind {
+            QueryKind::Task => self.task_length_weight,
+            _ => self.length_weight,
+        };
+        weigh_by_length(&mut hits, self.length_weight, code_length_weight);
         hits.truncate(limit);
         let hits = merge_sections(hits);
         Ok(Ranked {
@@ -560,19 +579,53 @@ fn query_identifiers(query: &str) -> Vec<String> {
     out
 }
 
+/// What a query is, for the weights that rank its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QueryKind {
+    /// A pasted diagnostic (`pasted_message`).
+    Pasted,
+    /// A short query (`LOOKUP_WORDS`) that names an item of the library.
+    Lookup,
+    /// A longer question that names an item of the library.
+    Mentions,
+    /// Words describing a task: no identifier in the query names an item
+    /// among the candidates (`df`, `'a'`, `filename.png` are the user's
+    /// variables and files, not the library's API).
+    Task,
+}
+
+impl QueryKind {
+    fn of(query: &str, pasted: bool, candidates: &[crate::index::StoredChunk]) -> QueryKind {
+        if pasted {
+            return QueryKind::Pasted;
+        }
+        let identifiers = query_identifiers(query);
+        let names_an_item = !identifiers.is_empty()
+            && candidates
+                .iter()
+                .any(|c| identifiers.contains(&item_name(&c.breadcrumb)));
+        match names_an_item {
+            false => QueryKind::Task,
+            true if query.split_whitespace().count() <= LOOKUP_WORDS => QueryKind::Lookup,
+            true => QueryKind::Mentions,
+        }
+    }
+}
+
 impl Engine {
-    /// The fusion for `query`: a pasted diagnostic's words are the evidence
-    /// (`Fusion::for_message`); words that describe a task share few terms with
-    /// the docs that answer them, so `task_alpha` may let vectors count more.
-    fn fusion_for(&self, query: &str, pasted: bool) -> Fusion {
-        match (self.fusion, self.task_alpha) {
-            (Fusion::Weighted { .. }, _) if pasted => Fusion::for_message(self.message_alpha),
-            (Fusion::Weighted { stretch, .. }, Some(alpha))
-                if query_identifiers(query).is_empty() =>
-            {
+    /// The fusion for a query of `kind`: a pasted diagnostic's words are the
+    /// evidence (`Fusion::for_message`); words that describe a task share few
+    /// terms with the docs that answer them, so `task_alpha` may let vectors
+    /// count more.
+    fn fusion_for(&self, kind: QueryKind) -> Fusion {
+        match (self.fusion, self.task_alpha, kind) {
+            (Fusion::Weighted { .. }, _, QueryKind::Pasted) => {
+                Fusion::for_message(self.message_alpha)
+            }
+            (Fusion::Weighted { stretch, .. }, Some(alpha), QueryKind::Task) => {
                 Fusion::Weighted { alpha, stretch }
             }
-            (fusion, _) => fusion,
+            (fusion, _, _) => fusion,
         }
     }
 }
@@ -600,11 +653,6 @@ fn without_framing(query: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Whether `query` is a short lookup of the APIs it names.
-fn names_an_api(query: &str) -> bool {
-    query.split_whitespace().count() <= LOOKUP_WORDS && !query_identifiers(query).is_empty()
 }
 
 /// A query that holds a compiler's, linter's or runtime's diagnostic, as
@@ -768,11 +816,13 @@ fn item_name(breadcrumb: &str) -> String {
 }
 
 /// Default weight of the API-item popularity prior. Through MCP (mrr@10,
-/// hit@5 in brackets), 0 → 0.15 / 0.3 / 0.45 / 0.6 / 0.75: v2 task intents
-/// 0.386 (0.580) → 0.392 / 0.398 (0.605) / 0.392 / 0.417 / 0.387 (0.519);
-/// dev-60 0.840 (0.967) → 0.842 / 0.836 (0.983) / 0.836 / 0.834 / 0.818;
-/// pasted diagnostics are left out of it.
-pub const POPULARITY_WEIGHT: f32 = 0.3;
+/// hit@5 in brackets), alone, 0 → 0.15 / 0.3 / 0.45 / 0.6 / 0.75: v2 task
+/// intents 0.386 (0.580) → 0.392 / 0.398 (0.605) / 0.392 / 0.417 / 0.387
+/// (0.519); dev-60 0.840 (0.967) → 0.842 / 0.836 (0.983) / 0.836 / 0.834 /
+/// 0.818. With `TASK_ALPHA` 0.55, `TASK_LENGTH_WEIGHT` and `SUMMARY_WEIGHT`,
+/// 0.3 / 0.4 / 0.5: task intents 0.457 / 0.466 / 0.481, dev-60 0.844 / 0.844
+/// / 0.831 (0.983 at all three). Pasted diagnostics are left out of it.
+pub const POPULARITY_WEIGHT: f32 = 0.4;
 
 /// An API item that many sections of its library mention (`concat`,
 /// `dropna`, `savefig`) is more often what a task needs than one that few
@@ -852,17 +902,40 @@ fn sort_hits(hits: &mut [Hit]) {
 /// explains. The prior corrects that lean after fusion, as pivoted length
 /// normalization does for BM25. Measured on both dev parts (see README).
 pub const LENGTH_WEIGHT: f32 = 0.1;
+/// The section-length prior's exponent for the API items from source code
+/// in the answer to a question that describes a task (`QueryKind::Task`):
+/// such a question is more often answered by an item's full entry (its
+/// parameters and examples: `DataFrame.fillna`, `Figure.savefig`) than by a
+/// short helper that shares its words. Prose and examples keep
+/// `LENGTH_WEIGHT`: applied to them too, a tutorial's short example fell
+/// behind long API items (dev-60 clap-02, 3rd → 7th). Through MCP (mrr@10),
+/// 0.25 / 0.3 / 0.35: v2 task intents 0.458 / 0.466 / 0.479, dev-60 0.833 /
+/// 0.844 / 0.836.
+pub const TASK_LENGTH_WEIGHT: f32 = 0.3;
+
+/// The scale of an API summary's gain in `rerank_by_summaries`, a share of
+/// the fusion's weight of cosines (1 was the only value before). A summary
+/// is a line; at the full weight its closeness to a task's wording outweighed
+/// the section's own evidence. Through MCP (mrr@10), 0.5 / 0.6 / 0.75 / 1:
+/// v2 task intents 0.470 / 0.466 / 0.453 / 0.448, error messages 0.875 /
+/// 0.875 / 0.869 / 0.869, dev-60 0.839 / 0.844 / 0.839 / 0.839.
+pub const SUMMARY_WEIGHT: f32 = 0.6;
+
 /// The section length (tokens) at which the prior is 1.
 const LENGTH_PIVOT: f32 = 300.0;
 
-/// Multiplies each hit's score by `(tokens / LENGTH_PIVOT)^weight` and
-/// re-sorts them.
-fn weigh_by_length(hits: &mut [Hit], weight: f32) {
-    if weight == 0.0 || hits.is_empty() {
+/// Multiplies each hit's score by `(tokens / LENGTH_PIVOT)^weight`, with
+/// `code_weight` for API items from source code, and re-sorts them.
+fn weigh_by_length(hits: &mut [Hit], weight: f32, code_weight: f32) {
+    if weight == 0.0 && code_weight == 0.0 || hits.is_empty() {
         return;
     }
     for hit in hits.iter_mut() {
         let tokens = hit.chunk.tokens.max(1) as f32;
+        let weight = match is_source_code(&hit.chunk.path) {
+            true => code_weight,
+            false => weight,
+        };
         hit.score *= (tokens / LENGTH_PIVOT).powf(weight);
     }
     sort_hits(hits);
@@ -1054,16 +1127,55 @@ mod tests {
         let order = |hits: &[Hit]| hits.iter().map(|h| h.chunk.id).collect::<Vec<_>>();
         // A 30-token helper scoring a little higher than a 900-token method.
         let mut hits = vec![sized(1, 30, 1.0), sized(2, 900, 0.9), sized(3, 300, 0.5)];
-        weigh_by_length(&mut hits, 0.0);
+        weigh_by_length(&mut hits, 0.0, 0.0);
         assert_eq!(order(&hits), [1, 2, 3]);
         assert_eq!(hits[0].score, 1.0, "weight 0 leaves scores as they are");
-        weigh_by_length(&mut hits, LENGTH_WEIGHT);
+        weigh_by_length(&mut hits, LENGTH_WEIGHT, LENGTH_WEIGHT);
         assert_eq!(order(&hits), [2, 1, 3]);
         // At the pivot the factor is 1; a far lower score stays below.
         assert!((hits[2].score - 0.5).abs() < 1e-6);
         let mut far = vec![sized(1, 30, 1.0), sized(2, 900, 0.5)];
-        weigh_by_length(&mut far, LENGTH_WEIGHT);
+        weigh_by_length(&mut far, LENGTH_WEIGHT, LENGTH_WEIGHT);
         assert_eq!(order(&far), [1, 2]);
+    }
+
+    #[test]
+    fn a_task_weighs_the_length_of_api_items_only() {
+        let order = |hits: &[Hit]| hits.iter().map(|h| h.chunk.id).collect::<Vec<_>>();
+        // A 900-token API entry well below a 30-token helper: the task form
+        // of the prior lifts the entry, the general one does not.
+        let mut hits = vec![sized(1, 30, 1.0), sized(2, 900, 0.5)];
+        weigh_by_length(&mut hits, LENGTH_WEIGHT, TASK_LENGTH_WEIGHT);
+        assert_eq!(order(&hits), [2, 1]);
+        // A short guide section is prose: it keeps the general prior.
+        let mut guide = sized(3, 30, 1.0);
+        guide.chunk.path = "docs/guide.md".into();
+        let mut hits = vec![guide, sized(2, 900, 0.5)];
+        weigh_by_length(&mut hits, LENGTH_WEIGHT, TASK_LENGTH_WEIGHT);
+        assert_eq!(order(&hits), [3, 2]);
+    }
+
+    #[test]
+    fn a_query_names_an_api_only_with_an_item_of_the_library() {
+        let mut fillna = sized(1, 100, 1.0).chunk;
+        fillna.breadcrumb = "pandas.core.generic.NDFrame.fillna".into();
+        let candidates = [fillna, sized(2, 100, 1.0).chunk];
+        let kind = |query: &str| QueryKind::of(query, false, &candidates);
+        assert_eq!(kind("NDFrame.fillna limit"), QueryKind::Lookup);
+        assert_eq!(
+            kind("why does DataFrame.fillna(method='ffill') warn that the argument is deprecated"),
+            QueryKind::Mentions
+        );
+        // The user's own names are not the library's.
+        assert_eq!(
+            kind("join `frame_1` and `frame_2` with a left join on `county_ID`"),
+            QueryKind::Task
+        );
+        assert_eq!(kind("replace all the nan values with 0"), QueryKind::Task);
+        assert_eq!(
+            QueryKind::of("F401 `sys.fillna` imported but unused", true, &candidates),
+            QueryKind::Pasted
+        );
     }
 
     #[test]
