@@ -93,9 +93,17 @@ def test_status_page_in_a_browser(twinmcp_bin, data_dir, tmp_path):
 
             text, structured = query_docs_over_mcp(url, secret, QUESTION, 2000)
             assert shown["text"] == text, "the page shows the text query-docs returns"
-            expected = [(f"{r['path']}#L{r['start_line']}-L{r['end_line']}", r["score"], r["tokens"])
+            # Each result's source names the lines of each part it shows.
+            expected = [(", ".join(f"{r['path']}#L{g['start_line']}-L{g['end_line']}" for g in r["ranges"]),
+                         r["score"], r["tokens"])
                         for r in structured["results"]]
+            for r in structured["results"]:
+                assert r["ranges"][0]["start_line"] == r["start_line"], r
+                assert r["ranges"][-1]["end_line"] == r["end_line"], r
             assert [(r["source"], r["score"], r["tokens"]) for r in shown["rows"]] == expected
+            # The text's Source: lines name the same lines as the rows.
+            sources = [line.removeprefix("Source: ") for line in text.splitlines() if line.startswith("Source: ")]
+            assert sources == [row[0] for row in expected]
             assert shown["rows"][0]["source"].startswith("docs/guide/workers.md")
             assert f"{len(expected)} sections from {LIBRARY_ID}" in shown["status"]
 

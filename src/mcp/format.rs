@@ -99,11 +99,9 @@ pub fn render_answer(
             &chunk.breadcrumb
         };
         out.push_str(&format!(
-            "### {}\n\nSource: {}#L{}-L{}\n\n<documentation boundary=\"{boundary}\">\n{}\n</documentation boundary=\"{boundary}\">\n",
+            "### {}\n\nSource: {}\n\n<documentation boundary=\"{boundary}\">\n{}\n</documentation boundary=\"{boundary}\">\n",
             one_line(title),
-            one_line(&chunk.path),
-            chunk.start_line,
-            chunk.end_line,
+            one_line(&part.hit.source()),
             part.text
         ));
         if part.truncated {
@@ -179,6 +177,9 @@ pub fn answer_structured(library: &str, version: &str, rules: &[String], answer:
                 "path": c.path,
                 "start_line": c.start_line,
                 "end_line": c.end_line,
+                "ranges": p.hit.ranges.iter()
+                    .map(|(start, end)| json!({"start_line": start, "end_line": end}))
+                    .collect::<Vec<_>>(),
                 "score": (p.hit.score as f64 * 10000.0).round() / 10000.0,
                 "tokens": p.tokens,
             })
@@ -201,9 +202,8 @@ mod tests {
     use crate::search::{Hit, assemble_answer};
 
     fn hit(breadcrumb: &str, text: &str) -> Hit {
-        Hit {
-            score: 1.0,
-            chunk: StoredChunk {
+        Hit::new(
+            StoredChunk {
                 id: 1,
                 breadcrumb: breadcrumb.into(),
                 text: text.into(),
@@ -214,7 +214,8 @@ mod tests {
                 tokens: 40,
                 internal: false,
             },
-        }
+            1.0,
+        )
     }
 
     #[test]

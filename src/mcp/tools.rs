@@ -101,6 +101,18 @@ fn tools() -> Vec<Tool> {
                         "path": {"type": "string"},
                         "start_line": {"type": "integer"},
                         "end_line": {"type": "integer"},
+                        "ranges": {
+                            "description": "The line ranges the text shows, in source order: one, or one per part where neighbouring sections were joined (start_line and end_line are then their envelope)",
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "start_line": {"type": "integer"},
+                                    "end_line": {"type": "integer"}
+                                },
+                                "required": ["start_line", "end_line"]
+                            }
+                        },
                         "score": {"type": "number"},
                         "tokens": {"type": "integer"}
                     },

@@ -13,6 +13,31 @@ use crate::index::StoredChunk;
 pub struct Hit {
     pub chunk: StoredChunk,
     pub score: f32,
+    /// The line ranges its text shows, in source order: the chunk's own, or
+    /// one per part where neighbouring sections with lines between them were
+    /// joined into one result (the chunk's lines are then their envelope).
+    pub ranges: Vec<(u32, u32)>,
+}
+
+impl Hit {
+    pub fn new(chunk: StoredChunk, score: f32) -> Hit {
+        let ranges = vec![(chunk.start_line, chunk.end_line)];
+        Hit {
+            chunk,
+            score,
+            ranges,
+        }
+    }
+
+    /// Where its text comes from: `path#La-Lb` for each of its line ranges,
+    /// comma-separated.
+    pub fn source(&self) -> String {
+        self.ranges
+            .iter()
+            .map(|(start, end)| format!("{}#L{start}-L{end}", self.chunk.path))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// One section as it appears in an answer.
@@ -134,8 +159,8 @@ mod tests {
     use super::*;
 
     fn hit(id: i64, text: &str, tokens: u32) -> Hit {
-        Hit {
-            chunk: StoredChunk {
+        Hit::new(
+            StoredChunk {
                 id,
                 breadcrumb: "A".into(),
                 text: text.into(),
@@ -146,8 +171,8 @@ mod tests {
                 tokens,
                 internal: false,
             },
-            score: 1.0,
-        }
+            1.0,
+        )
     }
 
     #[test]

@@ -402,9 +402,9 @@ impl Engine {
         let score: HashMap<i64, f32> = fused.into_iter().collect();
         let mut hits: Vec<Hit> = chunks
             .into_iter()
-            .map(|chunk| Hit {
-                score: score.get(&chunk.id).copied().unwrap_or(0.0),
-                chunk,
+            .map(|chunk| {
+                let score = score.get(&chunk.id).copied().unwrap_or(0.0);
+                Hit::new(chunk, score)
             })
             .collect();
         sort_hits(&mut hits);
@@ -1020,8 +1020,24 @@ fn merge_sections(hits: Vec<Hit>) -> Vec<Hit> {
                 h.chunk.text = text;
                 h.chunk.start_line = start;
                 h.chunk.end_line = end;
+                h.ranges = join_ranges(&h.ranges, &hit.ranges);
             }
             None => out.push(hit),
+        }
+    }
+    out
+}
+
+/// The line ranges of `a` and `b` in source order, those that overlap or
+/// touch made one.
+fn join_ranges(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let mut all: Vec<(u32, u32)> = a.iter().chain(b).copied().collect();
+    all.sort_unstable();
+    let mut out: Vec<(u32, u32)> = Vec::with_capacity(all.len());
+    for (start, end) in all {
+        match out.last_mut() {
+            Some(last) if start <= last.1 + 1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
         }
     }
     out
@@ -1049,8 +1065,8 @@ mod tests {
     use super::*;
 
     fn sized(id: i64, tokens: u32, score: f32) -> Hit {
-        Hit {
-            chunk: crate::index::StoredChunk {
+        Hit::new(
+            crate::index::StoredChunk {
                 id,
                 breadcrumb: format!("item{id}"),
                 text: String::new(),
@@ -1062,7 +1078,7 @@ mod tests {
                 internal: false,
             },
             score,
-        }
+        )
     }
 
     #[test]
@@ -1176,6 +1192,41 @@ mod tests {
             QueryKind::of("F401 `sys.fillna` imported but unused", true, &candidates),
             QueryKind::Pasted
         );
+    }
+
+    #[test]
+    fn a_joined_result_names_the_lines_of_each_part() {
+        let part = |id: i64, breadcrumb: &str, lines: (u32, u32)| {
+            let mut hit = sized(id, 100, 1.0);
+            hit.chunk.path = "lib/image.py".into();
+            hit.chunk.breadcrumb = breadcrumb.into();
+            hit.chunk.text = breadcrumb.into();
+            (hit.chunk.start_line, hit.chunk.end_line) = lines;
+            Hit::new(hit.chunk, 1.0)
+        };
+        // Consecutive sections of a file, undocumented code between them.
+        let joined = merge_sections(vec![
+            part(7, "image.AxesImage", (880, 939)),
+            part(6, "image.composite_images", (60, 120)),
+        ]);
+        assert_eq!(joined.len(), 1);
+        assert_eq!(joined[0].ranges, [(60, 120), (880, 939)]);
+        assert_eq!(
+            (joined[0].chunk.start_line, joined[0].chunk.end_line),
+            (60, 939)
+        );
+        assert_eq!(
+            joined[0].source(),
+            "lib/image.py#L60-L120, lib/image.py#L880-L939"
+        );
+        assert!(joined[0].chunk.text.starts_with("image.composite_images"));
+        // Two parts of one section, line after line, are one range.
+        let parts = merge_sections(vec![
+            part(8, "image.imshow", (1000, 1050)),
+            part(9, "image.imshow", (1051, 1090)),
+        ]);
+        assert_eq!(parts[0].ranges, [(1000, 1090)]);
+        assert_eq!(parts[0].source(), "lib/image.py#L1000-L1090");
     }
 
     #[test]

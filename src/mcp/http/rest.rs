@@ -326,7 +326,7 @@ fn snippets(answer: &Answer, library: &str, version: &str) -> Value {
             .filter(|t| !t.is_empty())
             .unwrap_or(&page)
             .to_owned();
-        let source = format!("{}#L{}-L{}", c.path, c.start_line, c.end_line);
+        let source = part.hit.source();
         let (blocks, prose) = split_code(&part.text);
         if blocks.is_empty() {
             info.push(json!({
