@@ -998,21 +998,35 @@ fn merge_sections(hits: Vec<Hit>) -> Vec<Hit> {
         });
         match same {
             Some(h) => {
-                let (first, second) = if hit.chunk.start_line < h.chunk.start_line {
-                    (&hit.chunk, &h.chunk)
-                } else {
-                    (&h.chunk, &hit.chunk)
+                // The result keeps the title of its better-ranked part (`h`).
+                let titled_first = hit.chunk.start_line >= h.chunk.start_line;
+                let (first, second) = match titled_first {
+                    true => (&h.chunk, &hit.chunk),
+                    false => (&hit.chunk, &h.chunk),
                 };
-                // A neighbouring section keeps its heading in the joined text.
+                let heading = |chunk: &crate::index::StoredChunk| {
+                    let last = chunk.breadcrumb.rsplit(BREADCRUMB_SEPARATOR).next();
+                    last.unwrap_or("").to_owned()
+                };
+                // A neighbouring section keeps its heading in the joined text,
+                // and so does the first one where the title names the second.
                 let text = if first.breadcrumb == second.breadcrumb {
                     format!("{}\n\n{}", first.text, second.text)
+                } else if titled_first {
+                    format!(
+                        "{}\n\n## {}\n\n{}",
+                        first.text,
+                        heading(second),
+                        second.text
+                    )
                 } else {
-                    let heading = second
-                        .breadcrumb
-                        .rsplit(BREADCRUMB_SEPARATOR)
-                        .next()
-                        .unwrap_or("");
-                    format!("{}\n\n## {heading}\n\n{}", first.text, second.text)
+                    format!(
+                        "## {}\n\n{}\n\n## {}\n\n{}",
+                        heading(first),
+                        first.text,
+                        heading(second),
+                        second.text
+                    )
                 };
                 let start = first.start_line.min(second.start_line);
                 let end = first.end_line.max(second.end_line);
@@ -1219,7 +1233,21 @@ mod tests {
             joined[0].source(),
             "lib/image.py#L60-L120, lib/image.py#L880-L939"
         );
-        assert!(joined[0].chunk.text.starts_with("image.composite_images"));
+        // Titled by the better-ranked part, the second: each part has its heading.
+        assert_eq!(joined[0].chunk.breadcrumb, "image.AxesImage");
+        assert_eq!(
+            joined[0].chunk.text,
+            "## image.composite_images\n\nimage.composite_images\n\n\
+             ## image.AxesImage\n\nimage.AxesImage"
+        );
+        let titled_first = merge_sections(vec![
+            part(6, "image.composite_images", (60, 120)),
+            part(7, "image.AxesImage", (880, 939)),
+        ]);
+        assert_eq!(
+            titled_first[0].chunk.text,
+            "image.composite_images\n\n## image.AxesImage\n\nimage.AxesImage"
+        );
         // Two parts of one section, line after line, are one range.
         let parts = merge_sections(vec![
             part(8, "image.imshow", (1000, 1050)),
