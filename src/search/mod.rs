@@ -802,12 +802,20 @@ fn is_source_code(path: &str) -> bool {
 }
 
 /// The item name a chunk documents: the last segment of its breadcrumb's
-/// qualified name (`time::timeout::timeout` → `timeout`).
+/// qualified name (`time::timeout::timeout` → `timeout`), a signature's
+/// parameters left out (`child_process.execFile(file[, args])` → `execfile`).
 fn item_name(breadcrumb: &str) -> String {
     let last = breadcrumb
         .rsplit(BREADCRUMB_SEPARATOR)
         .next()
         .unwrap_or(breadcrumb);
+    // A heading that is a signature names the item before its parameters.
+    let last = last
+        .split('(')
+        .next()
+        .unwrap_or(last)
+        .trim()
+        .trim_matches('`');
     last.rsplit([':', '.'])
         .next()
         .unwrap_or(last)
@@ -1348,6 +1356,13 @@ mod tests {
         assert_eq!(item_name("time::timeout::timeout"), "timeout");
         assert_eq!(item_name("Guide › Routing"), "routing");
         assert_eq!(item_name("tokio::select!"), "select");
+        // A heading that is a signature, as reference pages write them.
+        assert_eq!(
+            item_name("Child process › child_process.execFile(file[, args][, options])"),
+            "execfile"
+        );
+        assert_eq!(item_name("Readline › `rl.close()`"), "close");
+        assert_eq!(item_name("Class: fs.Dir"), "dir");
     }
 
     #[test]
