@@ -106,8 +106,9 @@ pub struct RankingArgs {
     /// and examples is not outranked by a short helper (0 turns it off)
     #[arg(long, env = "TWINMCP_LENGTH_WEIGHT", default_value_t = crate::search::LENGTH_WEIGHT)]
     pub length_weight: f32,
-    /// The section-length prior's exponent for questions that describe a
-    /// task: no identifier in them names an item of the library
+    /// The section-length prior's exponent for the API items from source code
+    /// in answers to questions that describe a task (no identifier in them
+    /// names an item of the library); prose and examples keep --length-weight
     #[arg(long, env = "TWINMCP_TASK_LENGTH_WEIGHT", default_value_t = crate::search::TASK_LENGTH_WEIGHT)]
     pub task_length_weight: f32,
     /// Scale of the re-ranking by API summaries (an item's qualified name and

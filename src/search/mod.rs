@@ -114,8 +114,9 @@ pub struct Engine {
     /// Exponent of the section-length prior: a hit's score is multiplied by
     /// `(tokens / LENGTH_PIVOT)^length_weight` (0: off). See [`LENGTH_WEIGHT`].
     pub length_weight: f32,
-    /// The section-length prior's exponent for a question that describes a
-    /// task (it names no item of the library). See [`TASK_LENGTH_WEIGHT`].
+    /// The section-length prior's exponent for the API items from source code
+    /// in the answer to a question that describes a task (it names no item
+    /// of the library). See [`TASK_LENGTH_WEIGHT`].
     pub task_length_weight: f32,
     /// Scale of the re-ranking by API summaries (0: off). See
     /// [`SUMMARY_WEIGHT`].
