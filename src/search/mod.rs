@@ -95,7 +95,8 @@ pub struct Engine {
     model: ModelSlot,
     pub fusion: Fusion,
     /// Weighted fusion's `alpha` for a query that describes a task in
-    /// words (names no API, pastes no message); `None`: the same as `fusion`.
+    /// words (`QueryKind::Task`: it pastes no message, and no identifier in it
+    /// names an item of the library); `None`: the same as `fusion`.
     /// See [`TASK_ALPHA`].
     pub task_alpha: Option<f32>,
     /// Weighted fusion's `alpha` for a pasted diagnostic, whose cosines
@@ -1037,13 +1038,12 @@ fn merge_sections(hits: Vec<Hit>) -> Vec<Hit> {
                         second.text
                     )
                 };
-                let start = first.start_line.min(second.start_line);
-                let end = first.end_line.max(second.end_line);
                 h.chunk.tokens += hit.chunk.tokens;
                 h.chunk.text = text;
-                h.chunk.start_line = start;
-                h.chunk.end_line = end;
                 h.ranges = join_ranges(&h.ranges, &hit.ranges);
+                // The chunk's lines are the envelope of the parts'.
+                h.chunk.start_line = h.ranges[0].0;
+                h.chunk.end_line = h.ranges[h.ranges.len() - 1].1;
             }
             None => out.push(hit),
         }

@@ -473,8 +473,7 @@ form.addEventListener('submit', async (event) => {
     const row = tbody.insertRow(); row.className = 'result';
     cell(row, String(i + 1), 'n');
     cell(row, r.breadcrumb || r.title);
-    const ranges = r.ranges && r.ranges.length ? r.ranges : [r];
-    cell(row, ranges.map(g => r.path + '#L' + g.start_line + '-L' + g.end_line).join(', '), 'source');
+    cell(row, r.ranges.map(g => r.path + '#L' + g.start_line + '-L' + g.end_line).join(', '), 'source');
     cell(row, Number(r.score).toFixed(4), 'n score');
     cell(row, String(r.tokens), 'n tokens');
   });
